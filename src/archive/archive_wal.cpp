@@ -1,0 +1,86 @@
+// `pgbak archive-wal PATH`: the archive_command. Stores the file durably, records pending work
+// and starts a background sync; never waits for the sync.
+#include <ctime>
+#include <iostream>
+
+#include "archive/store_wal.h"
+#include "archive/wal_source.h"
+#include "cli/commands.h"
+#include "io/error.h"
+#include "repo/backup_dir.h"
+#include "state/state_file.h"
+#include "sync/spawn.h"
+
+namespace pgbak {
+namespace {
+
+// Creates a generation and makes it current (under the STATE lock, so that concurrent
+// archive-wal calls agree on one). Returns its name.
+std::string start_generation(const BackupDir& dir, StateFile& state, uint8_t extra_pending,
+                             const std::optional<std::string>& replacing) {
+  StateLock guard(state);
+  auto current = dir.current_name();
+  if (current != replacing) return *current;  // someone else already started one
+  std::string name = dir.create_generation(std::time(nullptr));
+  dir.switch_current(name);
+  State s = state.read();
+  s.pending |= kSnapshot | extra_pending;
+  state.write(s);
+  return name;
+}
+
+std::string hint_other_cluster(const std::string& dir) {
+  return " (HINT: if the cluster was re-created on purpose, run 'pgbak -D " + dir +
+         " full-sync' against it to start a generation for it; archive a second cluster into its "
+         "own directory with a separate -D)";
+}
+
+}  // namespace
+
+int run_archive_wal(Invocation& inv) {
+  WalSource src = open_wal_source(inv.args[0]);
+  BackupDir dir(inv.require_dir());
+  StateFile state(dir.fd(), dir.path());
+
+  std::optional<std::string> gen_name = dir.current_name();
+  if (!gen_name) gen_name = start_generation(dir, state, 0, std::nullopt);
+  Generation gen = dir.open_generation(*gen_name);
+
+  if (src.sysid) {
+    uint64_t recorded = record_generation_sysid(gen, *src.sysid);
+    if (recorded != *src.sysid) {
+      throw Error("cannot archive '" + src.name.text + "': system identifier " +
+                  std::to_string(*src.sysid) + " differs from generation " + gen.name + "'s " +
+                  std::to_string(recorded) + hint_other_cluster(dir.path()));
+    }
+  }
+
+  StoreResult result = store_wal(gen, src, inv.config);
+  if (result == StoreResult::kConflict) {
+    // Same cluster, different bytes: the server went back in time (e.g. a VM rollback). The old
+    // generation stays as it is; the file goes into a new one, which will get its own snapshot.
+    std::string old = gen.name;
+    gen = dir.open_generation(start_generation(dir, state, kArchive, gen.name));
+    if (src.sysid) record_generation_sysid(gen, *src.sysid);
+    result = store_wal(gen, src, inv.config);
+    if (result == StoreResult::kConflict) {
+      throw Error("cannot archive '" + src.name.text + "': generation " + gen.name +
+                  " already holds a different copy");
+    }
+    std::cerr << "pgbak: '" << src.name.text << "' differs from the copy in generation " << old
+              << " (the server went back in time); archived into new generation " << gen.name
+              << ", snapshot requested\n";
+  }
+
+  // Even an identical re-archive marks the work pending: the crash that made PostgreSQL retry may
+  // have come before the first attempt recorded it.
+  add_pending(state, kArchive);
+  if (state.try_lock(LockByte::kBackup)) spawn_background_sync(inv, state);
+  if (inv.verbosity > 0) {
+    std::cout << (result == StoreResult::kStored ? "archived " : "already archived ")
+              << src.name.text << " into generation " << gen.name << "\n";
+  }
+  return 0;
+}
+
+}  // namespace pgbak

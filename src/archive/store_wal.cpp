@@ -1,0 +1,74 @@
+#include "archive/store_wal.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <memory>
+
+#include "io/durable_writer.h"
+#include "io/error.h"
+#include "io/file.h"
+#include "io/zstd_stream.h"
+
+namespace pgbak {
+namespace {
+
+// Compares decompressed bytes against the source file, chunk by chunk.
+class CompareSink : public Sink {
+ public:
+  explicit CompareSink(WalSource& src) : src_(src), buf_(new std::byte[kIoChunk]) {}
+  void write(std::span<const std::byte> data) override {
+    while (!data.empty() && same_) {
+      size_t n = std::min(data.size(), kIoChunk);
+      size_t got = read_at(src_.fd.get(), buf_.get(), n, static_cast<off_t>(offset_), src_.path);
+      if (got != n || std::memcmp(buf_.get(), data.data(), n) != 0) same_ = false;
+      offset_ += n;
+      data = data.subspan(n);
+    }
+  }
+  bool same() const { return same_ && offset_ == src_.size; }
+
+ private:
+  WalSource& src_;
+  std::unique_ptr<std::byte[]> buf_;
+  uint64_t offset_ = 0;
+  bool same_ = true;
+};
+
+}  // namespace
+
+std::string stored_wal_name(const WalName& name) { return name.text + ".zst"; }
+
+bool stored_matches_source(const Generation& gen, const std::string& stored_name, WalSource& src) {
+  std::string display = path_join(path_join(gen.path, kWalDir), stored_name);
+  UniqueFd fd = openat_or_throw(gen.wal_dir.get(), stored_name, O_RDONLY | O_NOFOLLOW, display);
+  CompareSink compare(src);
+  try {
+    ZstdDecompressor dec(compare, display);
+    pump(fd.get(), dec, display);
+    dec.finish();
+  } catch (const Error&) {
+    return false;
+  }
+  return compare.same();
+}
+
+StoreResult store_wal(const Generation& gen, WalSource& src, const Config& config) {
+  std::string stored = stored_wal_name(src.name);
+  // PostgreSQL re-archives after a crash: check first and skip the compression if already there.
+  if (::faccessat(gen.wal_dir.get(), stored.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+    return stored_matches_source(gen, stored, src) ? StoreResult::kIdentical : StoreResult::kConflict;
+  }
+  std::string display = path_join(path_join(gen.path, kWalDir), stored);
+  DurableWriter out(gen.wal_dir.get(), stored, display);
+  ZstdCompressor zstd(out, config.compress_level, config.compress_workers, display, src.size);
+  if (::lseek(src.fd.get(), 0, SEEK_SET) != 0) throw_sys("cannot seek", src.path);
+  pump(src.fd.get(), zstd, src.path);
+  zstd.finish();
+  if (out.commit()) return StoreResult::kStored;
+  // A concurrent archive-wal of the same file got there first.
+  return stored_matches_source(gen, stored, src) ? StoreResult::kIdentical : StoreResult::kConflict;
+}
+
+}  // namespace pgbak

@@ -1,0 +1,25 @@
+// Stores one WAL file, compressed, into a generation's pg_wal/ without ever overwriting.
+#pragma once
+
+#include "archive/wal_source.h"
+#include "config/config.h"
+#include "repo/backup_dir.h"
+
+namespace pgbak {
+
+enum class StoreResult {
+  kStored,     // new file written durably
+  kIdentical,  // already there with the same content
+  kConflict,   // already there with different content; nothing changed
+};
+
+// Stored name of a WAL file inside pg_wal/.
+std::string stored_wal_name(const WalName& name);
+
+StoreResult store_wal(const Generation& gen, WalSource& src, const Config& config);
+
+// True if the stored compressed file decompresses to exactly the source's bytes. A stored file
+// that fails to decompress counts as different.
+bool stored_matches_source(const Generation& gen, const std::string& stored_name, WalSource& src);
+
+}  // namespace pgbak

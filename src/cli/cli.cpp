@@ -1,0 +1,200 @@
+#include "cli/cli.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+
+#include "cli/command_table.h"
+#include "io/error.h"
+#include "io/file.h"
+#include "pgbak_config.h"
+
+namespace po = boost::program_options;
+
+namespace pgbak {
+
+const std::string& Invocation::require_dir() const {
+  if (dir.empty()) throw UsageError("no backup directory: set $PGBAK or use -D DIR");
+  return dir;
+}
+
+namespace {
+
+struct Globals {
+  std::string dir;
+  std::string config;
+  bool quiet = false;
+  bool verbose = false;
+  bool help = false;
+  bool version = false;
+};
+
+po::options_description global_options(Globals& g) {
+  po::options_description d("Global options");
+  // clang-format off
+  d.add_options()
+    ("dir,D", po::value(&g.dir), "backup directory (default: $PGBAK)")
+    ("config,c", po::value(&g.config), "config file (default: DIR/pgbak.conf)")
+    ("quiet,q", po::bool_switch(&g.quiet), "print errors only")
+    ("verbose,v", po::bool_switch(&g.verbose), "print more detail")
+    ("help,h", po::bool_switch(&g.help), "show help (also: pgbak help COMMAND)")
+    ("version", po::bool_switch(&g.version), "print the version");
+  // clang-format on
+  return d;
+}
+
+std::string absolute(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) throw_sys("cannot get the working directory", "");
+  return path_join(cwd, path);
+}
+
+// True if the token is an option that takes its value from the next token ("-D DIR", "--dir DIR").
+bool takes_separate_value(const po::options_description& desc, const std::string& token) {
+  if (token.size() < 2 || token[0] != '-' || token.find('=') != std::string::npos) return false;
+  if (token[1] != '-' && token.size() != 2) return false;  // -Dvalue
+  for (const auto& o : desc.options()) {
+    bool named = token == "--" + o->long_name() ||
+                 token == o->canonical_display_name(po::command_line_style::allow_dash_for_short);
+    if (named) return o->semantic()->min_tokens() > 0;
+  }
+  return false;
+}
+
+// Index of the command token, if any.
+std::optional<size_t> find_command_token(const std::vector<std::string>& args,
+                                         const po::options_description& desc) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") return i + 1 < args.size() ? std::optional(i + 1) : std::nullopt;
+    if (a.size() > 1 && a[0] == '-') {
+      if (takes_separate_value(desc, a)) ++i;
+      continue;
+    }
+    return i;
+  }
+  return std::nullopt;
+}
+
+void print_usage(std::ostream& out, const po::options_description& globals) {
+  out << "pgbak " << PGBAK_VERSION << ": WAL archiver and backup tool for PostgreSQL\n\n"
+      << "Usage: pgbak [OPTIONS] COMMAND [ARGS]\n\nCommands:\n";
+  for (const Command& c : command_table()) {
+    std::string head = std::string(c.name) + (*c.synopsis ? " " : "") + c.synopsis;
+    out << "  " << head << std::string(head.size() < 30 ? 30 - head.size() : 1, ' ') << c.summary
+        << "\n";
+  }
+  out << "\n" << globals << "\nSee 'pgbak help COMMAND' and man pgbak(1).\n";
+}
+
+void print_command_help(std::ostream& out, const Command& c) {
+  out << "Usage: pgbak [OPTIONS] " << c.name << (*c.synopsis ? " " : "") << c.synopsis << "\n"
+      << c.summary << "\n";
+  if (c.alias != nullptr) out << "Alias: " << c.alias << "\n";
+  if (c.add_options != nullptr) {
+    po::options_description own(std::string(c.name) + " options");
+    c.add_options(own);
+    out << "\n" << own;
+  }
+}
+
+const Command& command_or_usage_error(const std::string& name) {
+  if (const Command* c = find_command(name)) return *c;
+  std::string hint = suggest_command(name);
+  throw UsageError("unknown command '" + name + "'" +
+                   (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+}
+
+int dispatch(int argc, char** argv) {
+  Globals g;
+  Invocation inv;
+  inv.config = default_config();
+  po::options_description globals = global_options(g);
+  po::options_description settings = config_options(inv.config);
+  po::options_description front;
+  front.add(globals).add(settings);
+
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto cmd_index = find_command_token(args, front);
+  const Command* cmd = nullptr;
+  if (cmd_index) {
+    cmd = &command_or_usage_error(args[*cmd_index]);
+    args.erase(args.begin() + static_cast<long>(*cmd_index));
+  }
+
+  po::options_description own;
+  if (cmd != nullptr && cmd->add_options != nullptr) cmd->add_options(own);
+  po::options_description all;
+  all.add(front).add(own).add_options()("args", po::value<std::vector<std::string>>(), "");
+  po::positional_options_description positional;
+  positional.add("args", -1);
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    if (vm["version"].as<bool>()) {
+      std::cout << "pgbak " << PGBAK_VERSION << "\n";
+      return 0;
+    }
+    if (cmd == nullptr || vm["help"].as<bool>() || std::string(cmd->name) == "help") {
+      if (cmd != nullptr && std::string(cmd->name) == "help" && vm.count("args")) {
+        print_command_help(std::cout, command_or_usage_error(vm["args"].as<std::vector<std::string>>()[0]));
+      } else if (cmd != nullptr && std::string(cmd->name) != "help") {
+        print_command_help(std::cout, *cmd);
+      } else {
+        print_usage(cmd == nullptr && !vm["help"].as<bool>() ? std::cerr : std::cout, globals);
+        if (cmd == nullptr && !vm["help"].as<bool>()) throw UsageError("no command given");
+      }
+      return 0;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+
+  inv.command = cmd->name;
+  inv.args = vm.count("args") ? vm["args"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  if (static_cast<int>(inv.args.size()) < cmd->min_args ||
+      (cmd->max_args >= 0 && static_cast<int>(inv.args.size()) > cmd->max_args)) {
+    throw UsageError(std::string(inv.args.size() < static_cast<size_t>(cmd->min_args) ? "missing"
+                                                                                       : "too many") +
+                     " arguments (usage: pgbak " + cmd->name + " " + cmd->synopsis + ")");
+  }
+
+  const char* env_dir = std::getenv("PGBAK");
+  inv.dir = absolute(!g.dir.empty() ? g.dir : (env_dir != nullptr ? env_dir : ""));
+  inv.config_explicit = !g.config.empty();
+  inv.config_path = inv.config_explicit ? absolute(g.config)
+                                        : (inv.dir.empty() ? "" : path_join(inv.dir, "pgbak.conf"));
+  if (!inv.config_path.empty()) {
+    load_config_file(inv.config_path, inv.config_explicit, settings, vm);
+    try {
+      po::notify(vm);
+    } catch (const po::error& e) {
+      throw UsageError(e.what());
+    }
+  }
+  validate_config(inv.config);
+  inv.verbosity = g.quiet ? -1 : (g.verbose ? 1 : 0);
+  inv.vm = std::move(vm);
+  return cmd->run(inv);
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  try {
+    return dispatch(argc, argv);
+  } catch (const UsageError& e) {
+    std::cerr << "pgbak: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "pgbak: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace pgbak

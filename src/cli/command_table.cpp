@@ -1,0 +1,60 @@
+#include "cli/command_table.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "cli/commands.h"
+
+namespace pgbak {
+namespace {
+
+// clang-format off
+const Command kCommands[] = {
+  {"init", nullptr, "", "create the backup directory layout and an example scripts/backup",
+   nullptr, 0, 0, run_init},
+  {"archive-wal", "wal", "PATH", "archive one WAL file (archive_command = 'pgbak archive-wal %p')",
+   nullptr, 1, 1, run_archive_wal},
+  {"help", nullptr, "[COMMAND]", "show help for a command", nullptr, 0, 1, nullptr},
+};
+// clang-format on
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::span<const Command> command_table() { return kCommands; }
+
+const Command* find_command(const std::string& name) {
+  for (const Command& c : kCommands) {
+    if (name == c.name || (c.alias != nullptr && name == c.alias)) return &c;
+  }
+  return nullptr;
+}
+
+std::string suggest_command(const std::string& typo) {
+  std::string best;
+  size_t best_distance = 3;  // suggest only near misses
+  for (const Command& c : kCommands) {
+    size_t d = edit_distance(typo, c.name);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c.name;
+    }
+  }
+  return best;
+}
+
+}  // namespace pgbak

@@ -1,0 +1,110 @@
+#include "config/config.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "pgbak_config.h"
+#include "io/error.h"
+
+namespace po = boost::program_options;
+
+namespace pgbak {
+
+Config default_config() {
+  return Config{
+      .compress_level = PGBAK_DEFAULT_COMPRESS_LEVEL,
+      .compress_workers = PGBAK_DEFAULT_COMPRESS_WORKERS,
+      .snapshot_compress_workers = PGBAK_DEFAULT_SNAPSHOT_COMPRESS_WORKERS,
+      .backoff_start = PGBAK_DEFAULT_BACKOFF_START,
+      .backoff_factor = PGBAK_DEFAULT_BACKOFF_FACTOR,
+      .backoff_max = PGBAK_DEFAULT_BACKOFF_MAX,
+      .snapshot_min_wal_files = PGBAK_DEFAULT_SNAPSHOT_MIN_WAL_FILES,
+      .snapshot_wal_ratio = PGBAK_DEFAULT_SNAPSHOT_WAL_RATIO,
+      .pg_bindir = PGBAK_DEFAULT_PG_BINDIR,
+      .basebackup_options = PGBAK_DEFAULT_BASEBACKUP_OPTIONS,
+      .conninfo = "",
+      .log_max_bytes = PGBAK_DEFAULT_LOG_MAX_BYTES,
+      .keep = 0,
+  };
+}
+
+po::options_description config_options(Config& c) {
+  po::options_description d("Settings (pgbak.conf keys; also accepted as --KEY VALUE)");
+  // clang-format off
+  d.add_options()
+    ("compress-level", po::value(&c.compress_level)->default_value(c.compress_level), "zstd level for WAL and base backups (1-19)")
+    ("compress-workers", po::value(&c.compress_workers)->default_value(c.compress_workers), "zstd worker threads for WAL (0 = none)")
+    ("snapshot-compress-workers", po::value(&c.snapshot_compress_workers)->default_value(c.snapshot_compress_workers), "zstd worker threads for base backups")
+    ("backoff-start", po::value(&c.backoff_start)->default_value(c.backoff_start), "first retry delay of a failing sync, seconds")
+    ("backoff-factor", po::value(&c.backoff_factor)->default_value(c.backoff_factor), "growth of the delay per failure")
+    ("backoff-max", po::value(&c.backoff_max)->default_value(c.backoff_max), "largest retry delay, seconds")
+    ("snapshot-min-wal-files", po::value(&c.snapshot_min_wal_files)->default_value(c.snapshot_min_wal_files), "snapshot heuristic: more WAL files than this ...")
+    ("snapshot-wal-ratio", po::value(&c.snapshot_wal_ratio)->default_value(c.snapshot_wal_ratio), "... and WAL bytes times this >= base bytes")
+    ("pg-bindir", po::value(&c.pg_bindir)->default_value(c.pg_bindir), "directory of pg_basebackup (empty: PATH, then pg_config --bindir)")
+    ("basebackup-options", po::value(&c.basebackup_options)->default_value(c.basebackup_options), "extra pg_basebackup options")
+    ("conninfo", po::value(&c.conninfo)->default_value(c.conninfo), "libpq connection string (empty: PG* environment)")
+    ("log-max-bytes", po::value(&c.log_max_bytes)->default_value(c.log_max_bytes), "size cap of sync.log")
+    ("keep", po::value(&c.keep)->default_value(c.keep), "generations the sync keeps after a successful backup run (0 = all)");
+  // clang-format on
+  return d;
+}
+
+namespace {
+
+// The line of the config file that sets `key` (for error messages), or 0.
+int line_of_key(const std::string& path, const std::string& key) {
+  std::ifstream in(path);
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    auto start = line.find_first_not_of(" \t");
+    if (start == std::string::npos || line[start] == '#') continue;
+    auto eq = line.find('=');
+    std::string k = line.substr(start, eq == std::string::npos ? std::string::npos : eq - start);
+    k.erase(k.find_last_not_of(" \t") + 1);
+    if (k == key) return n;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void load_config_file(const std::string& path, bool required, const po::options_description& desc,
+                      po::variables_map& vm) {
+  std::ifstream in(path);
+  if (!in) {
+    if (!required && errno == ENOENT) return;
+    throw UsageError("cannot read config file '" + path + "': " + std::strerror(errno));
+  }
+  try {
+    po::store(po::parse_config_file(in, desc, false), vm);
+  } catch (const po::error_with_option_name& e) {
+    std::string key = e.get_option_name();
+    if (key.rfind("--", 0) == 0) key = key.substr(2);
+    int line = line_of_key(path, key);
+    std::string where = path + (line > 0 ? ":" + std::to_string(line) : "");
+    throw UsageError("config file '" + where + "': " + e.what());
+  } catch (const po::error& e) {
+    throw UsageError("config file '" + path + "': " + e.what());
+  }
+}
+
+void validate_config(const Config& c) {
+  auto bad = [](const std::string& key, const std::string& why) {
+    throw UsageError("setting '" + key + "': " + why);
+  };
+  if (c.compress_level < 1 || c.compress_level > 19) bad("compress-level", "must be 1 to 19");
+  if (c.compress_workers < 0 || c.compress_workers > 64) bad("compress-workers", "must be 0 to 64");
+  if (c.snapshot_compress_workers < 0 || c.snapshot_compress_workers > 64) {
+    bad("snapshot-compress-workers", "must be 0 to 64");
+  }
+  if (!(c.backoff_start > 0)) bad("backoff-start", "must be positive");
+  if (!(c.backoff_factor >= 1)) bad("backoff-factor", "must be at least 1");
+  if (!(c.backoff_max >= c.backoff_start)) bad("backoff-max", "must be at least backoff-start");
+  if (c.snapshot_min_wal_files < 0) bad("snapshot-min-wal-files", "must not be negative");
+  if (!(c.snapshot_wal_ratio > 0)) bad("snapshot-wal-ratio", "must be positive");
+  if (c.keep < 0) bad("keep", "must not be negative");
+}
+
+}  // namespace pgbak

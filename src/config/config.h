@@ -1,0 +1,43 @@
+// Runtime settings: compiled defaults (config.h), overridden by pgbak.conf, overridden by the
+// command line.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <cstdint>
+#include <string>
+
+namespace pgbak {
+
+struct Config {
+  int compress_level;
+  int compress_workers;
+  int snapshot_compress_workers;
+  double backoff_start;
+  double backoff_factor;
+  double backoff_max;
+  int snapshot_min_wal_files;
+  double snapshot_wal_ratio;
+  std::string pg_bindir;
+  std::string basebackup_options;
+  std::string conninfo;
+  uint64_t log_max_bytes;
+  int keep;  // generations kept by the sync after a successful backup run; 0 = keep all
+};
+
+// The options that may appear in pgbak.conf and, as --NAME, on the command line; they write
+// straight into `config`, which starts with the compiled defaults.
+boost::program_options::options_description config_options(Config& config);
+
+Config default_config();
+
+// Reads an ini-style config file into vm (values already in vm, i.e. from the command line, win).
+// A missing file is fine unless `required`. Unknown keys and bad values are usage errors naming
+// the file and line.
+void load_config_file(const std::string& path, bool required,
+                      const boost::program_options::options_description& desc,
+                      boost::program_options::variables_map& vm);
+
+// Checks ranges after loading; throws UsageError naming the setting.
+void validate_config(const Config& config);
+
+}  // namespace pgbak

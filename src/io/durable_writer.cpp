@@ -1,0 +1,124 @@
+#include "io/durable_writer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <random>
+
+#include "io/error.h"
+#include "io/fault.h"
+
+namespace pgbak {
+namespace {
+
+constexpr mode_t kFileMode = 0600;
+
+std::string unique_temp_name(const std::string& name) {
+  static std::atomic<unsigned> counter{0};
+  std::random_device random;
+  return "." + name + ".tmp." + std::to_string(::getpid()) + "." +
+         std::to_string(counter++) + "." + std::to_string(random());
+}
+
+}  // namespace
+
+DurableWriter::DurableWriter(int dirfd, std::string name, std::string display, Fs& fs)
+    : fs_(fs), dirfd_(dirfd), name_(std::move(name)), display_(std::move(display)) {
+  fd_ = fs_.open_tmpfile(dirfd_, kFileMode);
+  if (fd_ < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    temp_name_ = unique_temp_name(name_);
+    fd_ = fs_.open_at(dirfd_, temp_name_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
+                      kFileMode);
+  }
+  if (fd_ < 0) throw_sys("cannot create a temporary file for", display_);
+  // The mode given to open is reduced by the umask; the contract is 0600 regardless.
+  if (::fchmod(fd_, kFileMode) != 0) {
+    int err = errno;
+    discard();
+    throw_sys("cannot set the mode of", display_, err);
+  }
+  fault_point("after-open");
+}
+
+DurableWriter::~DurableWriter() {
+  if (!done_) discard();
+}
+
+void DurableWriter::discard() {
+  if (fd_ >= 0) fs_.close(fd_);
+  fd_ = -1;
+  if (!temp_name_.empty()) fs_.unlink_at(dirfd_, temp_name_.c_str());
+  done_ = true;
+}
+
+void DurableWriter::write(std::span<const std::byte> data) {
+  const std::byte* p = data.data();
+  size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = fs_.write(fd_, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_sys("cannot write", display_);
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+    fault_point("mid-write");
+  }
+}
+
+void DurableWriter::sync_data() {
+  fault_point("before-fsync");
+  if (fs_.fsync(fd_) != 0) throw_sys("cannot fsync", display_);
+  fault_point("before-linkat");
+}
+
+void DurableWriter::sync_dir() {
+  fault_point("before-dir-fsync");
+  if (fs_.fsync(dirfd_) != 0) throw_sys("cannot fsync the directory of", display_);
+}
+
+bool DurableWriter::commit() {
+  sync_data();
+  int rc = temp_name_.empty() ? fs_.link_fd(fd_, dirfd_, name_.c_str())
+                              : fs_.link_at(dirfd_, temp_name_.c_str(), name_.c_str());
+  if (rc != 0) {
+    int err = errno;
+    discard();
+    if (err == EEXIST) return false;
+    throw_sys("cannot link", display_, err);
+  }
+  discard();  // closes the file and removes the temp name; the final name stays
+  sync_dir();
+  return true;
+}
+
+void DurableWriter::commit_replace() {
+  sync_data();
+  if (temp_name_.empty()) {
+    // An unnamed file cannot be renamed over another: give it a temp name first.
+    temp_name_ = unique_temp_name(name_);
+    if (fs_.link_fd(fd_, dirfd_, temp_name_.c_str()) != 0) {
+      int err = errno;
+      temp_name_.clear();
+      discard();
+      throw_sys("cannot link", display_, err);
+    }
+  }
+  if (fs_.rename_at(dirfd_, temp_name_.c_str(), name_.c_str()) != 0) {
+    int err = errno;
+    discard();
+    throw_sys("cannot rename into", display_, err);
+  }
+  temp_name_.clear();
+  discard();
+  sync_dir();
+}
+
+void fsync_dir(int dirfd, const std::string& display) {
+  if (::fsync(dirfd) != 0) throw_sys("cannot fsync the directory", display);
+}
+
+}  // namespace pgbak

@@ -1,0 +1,46 @@
+// Writes a file so that its final name never holds partial data: an unnamed O_TMPFILE (or a
+// uniquely named temp file where unsupported), fsync, link to the final name, fsync the directory.
+#pragma once
+
+#include <string>
+
+#include "io/fs.h"
+#include "io/sink.h"
+
+namespace pgbak {
+
+class DurableWriter : public Sink {
+ public:
+  // Starts a new file that will be called `name` inside the directory `dirfd` (which must stay
+  // open until commit). `display` is the path used in error messages.
+  DurableWriter(int dirfd, std::string name, std::string display, Fs& fs = posix_fs());
+  DurableWriter(const DurableWriter&) = delete;
+  DurableWriter& operator=(const DurableWriter&) = delete;
+  // Without commit, nothing appears under the final name and the temp file is removed.
+  ~DurableWriter() override;
+
+  void write(std::span<const std::byte> data) override;
+
+  // Makes the file durable under its name. Returns false, changing nothing, if the name exists.
+  bool commit();
+  // Same, but atomically replaces an existing file of that name.
+  void commit_replace();
+
+ private:
+  void sync_data();
+  void sync_dir();
+  void discard();
+
+  Fs& fs_;
+  int dirfd_;
+  std::string name_;
+  std::string display_;
+  int fd_ = -1;
+  std::string temp_name_;  // empty when the file is an unnamed O_TMPFILE
+  bool done_ = false;
+};
+
+// fsyncs a directory given by its descriptor.
+void fsync_dir(int dirfd, const std::string& display);
+
+}  // namespace pgbak

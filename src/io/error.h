@@ -1,0 +1,26 @@
+// One exception type for every failure pgbak reports; caught once in main.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace pgbak {
+
+// A failure: the message reads "<what failed>: <why>" and main prints it as "pgbak: <message>".
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& message) : std::runtime_error(message) {}
+};
+
+// Bad command line or configuration: exit code 2 instead of 1.
+class UsageError : public Error {
+ public:
+  explicit UsageError(const std::string& message) : Error(message) {}
+};
+
+// Throws Error("<what> '<path>': <strerror(err)>").
+[[noreturn]] void throw_sys(const std::string& what, const std::string& path, int err);
+// Same, with the current errno.
+[[noreturn]] void throw_sys(const std::string& what, const std::string& path);
+
+}  // namespace pgbak

@@ -1,0 +1,136 @@
+#include "io/file.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+
+#include "io/error.h"
+
+namespace pgbak {
+
+UniqueFd open_or_throw(const std::string& path, int flags, mode_t mode) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+  if (fd < 0) throw_sys("cannot open", path);
+  return UniqueFd(fd);
+}
+
+UniqueFd openat_or_throw(int dirfd, const std::string& name, int flags, const std::string& display,
+                         mode_t mode) {
+  int fd = ::openat(dirfd, name.c_str(), flags | O_CLOEXEC, mode);
+  if (fd < 0) throw_sys("cannot open", display);
+  return UniqueFd(fd);
+}
+
+UniqueFd open_dir(const std::string& path, bool follow_symlink) {
+  int flags = O_RDONLY | O_DIRECTORY | (follow_symlink ? 0 : O_NOFOLLOW);
+  return open_or_throw(path, flags);
+}
+
+std::optional<UniqueFd> open_dir_at(int dirfd, const std::string& name, const std::string& display) {
+  int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw_sys("cannot open directory", display);
+  }
+  return UniqueFd(fd);
+}
+
+void pump(int fd, Sink& out, const std::string& display) {
+  std::unique_ptr<std::byte[]> buf(new std::byte[kIoChunk]);
+  for (;;) {
+    ssize_t n = ::read(fd, buf.get(), kIoChunk);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_sys("cannot read", display);
+    }
+    if (n == 0) return;
+    out.write({buf.get(), static_cast<size_t>(n)});
+  }
+}
+
+size_t read_at(int fd, void* buf, size_t size, off_t offset, const std::string& display) {
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::pread(fd, static_cast<char*>(buf) + done, size - done, offset + done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_sys("cannot read", display);
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
+void write_all(int fd, const void* data, size_t size, const std::string& display) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    ssize_t n = ::write(fd, p, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_sys("cannot write", display);
+    }
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+}
+
+void FdSink::write(std::span<const std::byte> data) {
+  write_all(fd_, data.data(), data.size(), display_);
+}
+
+std::optional<std::string> read_small_file(int dirfd, const std::string& name,
+                                           const std::string& display) {
+  int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw_sys("cannot open", display);
+  }
+  UniqueFd owner(fd);
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_sys("cannot read", display);
+    }
+    if (n == 0) return text;
+    text.append(buf, static_cast<size_t>(n));
+  }
+}
+
+std::vector<std::string> list_dir(int dirfd, const std::string& display) {
+  int fd = ::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw_sys("cannot open directory", display);
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(::fdopendir(fd), ::closedir);
+  if (!dir) {
+    int err = errno;
+    ::close(fd);
+    throw_sys("cannot read directory", display, err);
+  }
+  std::vector<std::string> names;
+  errno = 0;
+  while (dirent* entry = ::readdir(dir.get())) {
+    std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
+    errno = 0;
+  }
+  if (errno != 0) throw_sys("cannot read directory", display);
+  return names;
+}
+
+std::string path_join(const std::string& a, const std::string& b) {
+  if (a.empty()) return b;
+  return a.back() == '/' ? a + b : a + "/" + b;
+}
+
+std::string base_name(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace pgbak

@@ -1,0 +1,57 @@
+// Small file helpers over raw descriptors; every failure becomes an Error naming the path.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "io/sink.h"
+#include "io/unique_fd.h"
+
+namespace pgbak {
+
+// open(2) with O_CLOEXEC; throws on failure.
+UniqueFd open_or_throw(const std::string& path, int flags, mode_t mode = 0600);
+// openat(2) with O_CLOEXEC; throws on failure (display names the path in the message).
+UniqueFd openat_or_throw(int dirfd, const std::string& name, int flags, const std::string& display,
+                         mode_t mode = 0600);
+// Opens a directory for use as a dirfd (follows symlinks only where the caller allows).
+UniqueFd open_dir(const std::string& path, bool follow_symlink = true);
+// openat of a directory; an empty optional if it does not exist.
+std::optional<UniqueFd> open_dir_at(int dirfd, const std::string& name, const std::string& display);
+
+// Reads fd to its end into the sink, in bounded chunks.
+void pump(int fd, Sink& out, const std::string& display);
+// Reads up to `size` bytes at offset; returns how many were read (short only at end of file).
+size_t read_at(int fd, void* buf, size_t size, off_t offset, const std::string& display);
+// Writes all of data or throws.
+void write_all(int fd, const void* data, size_t size, const std::string& display);
+
+// A whole small file as a string; empty optional if it does not exist.
+std::optional<std::string> read_small_file(int dirfd, const std::string& name,
+                                           const std::string& display);
+
+// Sink writing to a descriptor it does not own.
+class FdSink : public Sink {
+ public:
+  FdSink(int fd, std::string display) : fd_(fd), display_(std::move(display)) {}
+  void write(std::span<const std::byte> data) override;
+
+ private:
+  int fd_;
+  std::string display_;
+};
+
+// Names in a directory (no "." or ".."), unsorted.
+std::vector<std::string> list_dir(int dirfd, const std::string& display);
+
+std::string path_join(const std::string& a, const std::string& b);
+std::string base_name(const std::string& path);
+
+// Size of the read buffer used for streaming files.
+constexpr size_t kIoChunk = 1 << 20;
+
+}  // namespace pgbak

@@ -1,0 +1,40 @@
+#include "io/sha256.h"
+
+#include <openssl/err.h>
+
+#include "io/error.h"
+
+namespace pgbak {
+
+void throw_crypto(const std::string& what) {
+  unsigned long code = ERR_get_error();
+  char reason[256] = "unknown OpenSSL error";
+  if (code != 0) ERR_error_string_n(code, reason, sizeof reason);
+  ERR_clear_error();
+  throw Error(what + ": " + reason);
+}
+
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) {
+    throw_crypto("cannot start SHA-256");
+  }
+}
+
+void Sha256::write(std::span<const std::byte> data) {
+  if (EVP_DigestUpdate(ctx_.get(), data.data(), data.size()) != 1) throw_crypto("SHA-256 failed");
+}
+
+std::string Sha256::hex_digest() {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx_.get(), md, &len) != 1) throw_crypto("SHA-256 failed");
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace pgbak

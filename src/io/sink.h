@@ -1,0 +1,21 @@
+// A byte stream consumer: compressors, decompressors, digests and files all take bytes this way.
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+namespace pgbak {
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual void write(std::span<const std::byte> data) = 0;
+};
+
+// Discards everything; for checks that only need to read a stream through.
+class NullSink : public Sink {
+ public:
+  void write(std::span<const std::byte>) override {}
+};
+
+}  // namespace pgbak
