@@ -95,9 +95,14 @@ void print_command_help(std::ostream& out, const Command& c) {
       << c.summary << "\n";
   if (c.alias != nullptr) out << "Alias: " << c.alias << "\n";
   if (c.add_options != nullptr) {
-    po::options_description own(std::string(c.name) + " options");
-    c.add_options(own);
-    out << "\n" << own;
+    po::options_description all;
+    c.add_options(all);
+    // Options without a description are internal (e.g. sync --background) and stay hidden.
+    po::options_description shown(std::string(c.name) + " options");
+    for (const auto& o : all.options()) {
+      if (!o->description().empty()) shown.add(o);
+    }
+    if (!shown.options().empty()) out << "\n" << shown;
   }
 }
 

@@ -14,6 +14,14 @@ const Command kCommands[] = {
    nullptr, 0, 0, run_init},
   {"archive-wal", "wal", "PATH", "archive one WAL file (archive_command = 'pgbak archive-wal %p')",
    nullptr, 1, 1, run_archive_wal},
+  {"sync", nullptr, "", "do pending or interrupted work; wait for a sync that is running",
+   add_sync_options, 0, 0, run_sync},
+  {"force-sync", nullptr, "", "run the backup script now (after any pending snapshot)",
+   nullptr, 0, 0, run_force_sync},
+  {"full-sync", nullptr, "", "take a snapshot now, then run the backup script",
+   nullptr, 0, 0, run_full_sync},
+  {"wait", nullptr, "[TIMEOUT]", "wait until no sync runs; TIMEOUT seconds (0 = just test), exit 1 on timeout",
+   nullptr, 0, 1, run_wait},
   {"help", nullptr, "[COMMAND]", "show help for a command", nullptr, 0, 1, nullptr},
 };
 // clang-format on

@@ -9,5 +9,12 @@ namespace pgbak {
 
 int run_init(Invocation& inv);
 int run_archive_wal(Invocation& inv);
+int run_sync(Invocation& inv);
+int run_force_sync(Invocation& inv);
+int run_full_sync(Invocation& inv);
+int run_wait(Invocation& inv);
+
+// Options of `sync` (internal ones, used by archive-wal's background start).
+void add_sync_options(boost::program_options::options_description& d);
 
 }  // namespace pgbak

@@ -1,0 +1,86 @@
+#include "sync/checksums.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "io/durable_writer.h"
+#include "io/file.h"
+#include "io/sha256.h"
+#include "wal/wal_name.h"
+
+namespace pgbak {
+namespace {
+
+bool is_hex_digest(const std::string& s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+std::string hash_file(const Generation& g, const std::string& rel) {
+  std::string display = path_join(g.path, rel);
+  UniqueFd fd = openat_or_throw(g.dir.get(), rel, O_RDONLY | O_NOFOLLOW, display);
+  Sha256 sha;
+  pump(fd.get(), sha, display);
+  return sha.hex_digest();
+}
+
+}  // namespace
+
+std::map<std::string, std::string> parse_checksums(const std::string& text) {
+  std::map<std::string, std::string> sums;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    // sha256sum writes "<digest>  <path>" (text mode) or "<digest> *<path>" (binary mode).
+    if (line.size() < 67 || line[64] != ' ' || (line[65] != ' ' && line[65] != '*')) continue;
+    std::string digest = line.substr(0, 64);
+    if (is_hex_digest(digest)) sums[line.substr(66)] = digest;
+  }
+  return sums;
+}
+
+std::string format_checksums(const std::map<std::string, std::string>& sums) {
+  std::string out;
+  auto base = sums.find(kBaseFile);
+  if (base != sums.end()) out += base->second + "  " + base->first + "\n";
+  for (const auto& [path, digest] : sums) {
+    if (path != kBaseFile) out += digest + "  " + path + "\n";
+  }
+  return out;
+}
+
+std::vector<std::string> checksummed_files(const Generation& g) {
+  std::vector<std::string> files;
+  if (::faccessat(g.dir.get(), kBaseFile, F_OK, AT_SYMLINK_NOFOLLOW) == 0) files.push_back(kBaseFile);
+  for (const auto& name : list_dir(g.wal_dir.get(), path_join(g.path, kWalDir))) {
+    if (name.size() > 4 && name.ends_with(".zst") &&
+        parse_wal_name(std::string_view(name).substr(0, name.size() - 4))) {
+      files.push_back(std::string(kWalDir) + "/" + name);
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+size_t update_checksums(const Generation& g) {
+  std::string sums_path = path_join(g.path, kSumsFile);
+  auto sums = parse_checksums(read_small_file(g.dir.get(), kSumsFile, sums_path).value_or(""));
+  size_t added = 0;
+  for (const auto& rel : checksummed_files(g)) {
+    if (sums.count(rel)) continue;
+    sums[rel] = hash_file(g, rel);
+    ++added;
+  }
+  if (added == 0) return 0;
+  std::string text = format_checksums(sums);
+  DurableWriter w(g.dir.get(), kSumsFile, sums_path);
+  w.write(std::as_bytes(std::span(text)));
+  w.commit_replace();
+  return added;
+}
+
+}  // namespace pgbak

@@ -1,0 +1,26 @@
+// A generation's SHA256SUMS, in `sha256sum -c` format with paths relative to the generation
+// (`base.tzst`, `pg_wal/NAME.zst`).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "repo/backup_dir.h"
+
+namespace pgbak {
+
+// path -> hex digest, from SHA256SUMS text; lines that are not "<64 hex>  <path>" are dropped.
+std::map<std::string, std::string> parse_checksums(const std::string& text);
+// The text for the entries: base.tzst first, then the rest in name order.
+std::string format_checksums(const std::map<std::string, std::string>& sums);
+
+// The files of the generation that SHA256SUMS covers: base.tzst (if present) and
+// pg_wal/<WAL name>.zst. Temp files are never among them.
+std::vector<std::string> checksummed_files(const Generation& g);
+
+// Hashes the files not yet listed and durably replaces SHA256SUMS if any were added. Returns
+// how many were added.
+size_t update_checksums(const Generation& g);
+
+}  // namespace pgbak

@@ -1,0 +1,23 @@
+// A full snapshot: a generation made current first, then pg_basebackup's tar compressed into
+// its base.tzst.
+#pragma once
+
+#include <string>
+
+#include "config/config.h"
+#include "repo/backup_dir.h"
+#include "state/state_file.h"
+#include "sync/sync_log.h"
+
+namespace pgbak {
+
+// Makes a generation current for the snapshot (under the STATE lock, so archive-wal sees one
+// answer): the current one when it has no base yet and belongs to the same cluster (a failed or
+// interrupted snapshot, or one archive-wal started), otherwise a new one. Then streams
+// `pg_basebackup -D - -Ft -X none` into base.tzst, durably and never partially. Every WAL file
+// from the backup's start lands in this generation, because it was current before the backup
+// began. Returns the generation's name; throws Error on failure (the generation stays current).
+std::string take_snapshot(const BackupDir& dir, StateFile& state, const Config& config,
+                          SyncLog& log, bool echo);
+
+}  // namespace pgbak

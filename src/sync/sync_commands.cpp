@@ -1,0 +1,75 @@
+// `pgbak sync`, `force-sync` and `full-sync`, and the hidden `sync --background` that
+// archive-wal starts. All of them end up in the one sync loop while holding BACKUP.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "io/error.h"
+#include "repo/backup_dir.h"
+#include "state/state_file.h"
+#include "sync/sync_loop.h"
+
+namespace po = boost::program_options;
+
+namespace pgbak {
+namespace {
+
+void run_loop(const Invocation& inv, const BackupDir& dir, StateFile& state, SyncLog& log,
+              bool foreground) {
+  log.attach_file(dir.fd(), dir.path(), inv.config.log_max_bytes);
+  SyncContext ctx{dir, state, inv.config, log, system_clock(), foreground};
+  try {
+    run_sync_loop(ctx);
+  } catch (const Error& e) {
+    if (!foreground) log.error(e.what());
+    throw;
+  }
+}
+
+// The background sync: pgbak.lock arrives as an inherited descriptor that already holds BACKUP.
+int run_background(const Invocation& inv, int lock_fd) {
+  // Scripts and pg_basebackup must not inherit the lock: a leftover grandchild would keep
+  // BACKUP held after this sync died.
+  if (::fcntl(lock_fd, F_SETFD, FD_CLOEXEC) != 0) throw_sys("bad --lock-fd", std::to_string(lock_fd));
+  BackupDir dir(inv.require_dir());
+  StateFile state(UniqueFd(lock_fd), dir.path());
+  SyncLog log(false, inv.verbosity);
+  run_loop(inv, dir, state, log, false);
+  return 0;
+}
+
+int run_foreground(const Invocation& inv, uint8_t bits) {
+  BackupDir dir(inv.require_dir());
+  StateFile state(dir.fd(), dir.path());
+  if (bits != 0) add_pending(state, bits);
+  SyncLog log(true, inv.verbosity);
+  if (!state.try_lock(LockByte::kBackup)) {
+    // The running sync loops until nothing is pending, so it does our bits too; once it lets go
+    // we take BACKUP ourselves, which also covers a sync that died on the way.
+    log.info("a sync is running; waiting for it to finish");
+    state.lock(LockByte::kBackup);
+  }
+  run_loop(inv, dir, state, log, true);
+  return 0;
+}
+
+}  // namespace
+
+void add_sync_options(po::options_description& d) {
+  // Empty descriptions keep these internal options out of the help.
+  d.add_options()("background", po::bool_switch(), "")("lock-fd", po::value<int>(), "");
+}
+
+int run_sync(Invocation& inv) {
+  bool background = inv.vm.count("background") && inv.vm["background"].as<bool>();
+  bool has_fd = inv.vm.count("lock-fd") > 0;
+  if (background != has_fd) throw UsageError("--background and --lock-fd go together");
+  if (background) return run_background(inv, inv.vm["lock-fd"].as<int>());
+  return run_foreground(inv, 0);
+}
+
+int run_force_sync(Invocation& inv) { return run_foreground(inv, kArchive); }
+
+int run_full_sync(Invocation& inv) { return run_foreground(inv, kSnapshot | kArchive); }
+
+}  // namespace pgbak

@@ -1,0 +1,165 @@
+#include "sync/sync_loop.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <ctime>
+
+#include "io/error.h"
+#include "io/fault.h"
+#include "sync/backup_script.h"
+#include "sync/checksums.h"
+#include "sync/heuristic.h"
+#include "sync/snapshot.h"
+#include "sync/status_record.h"
+#include "sync/transitions.h"
+
+namespace pgbak {
+namespace {
+
+std::string describe_bits(uint8_t bits) {
+  std::string s;
+  if (bits & kSnapshot) s = "snapshot";
+  if (bits & kArchive) s += s.empty() ? "backup script" : " and backup script";
+  return s.empty() ? "nothing" : s;
+}
+
+class Loop {
+ public:
+  explicit Loop(SyncContext& ctx)
+      : ctx_(ctx),
+        backoff_(ctx.config.backoff_start, ctx.config.backoff_factor, ctx.config.backoff_max) {}
+
+  void run() {
+    ctx_.state.lock(LockByte::kWait);
+    status_ = read_sync_status(ctx_.dir.fd(), ctx_.dir.path());
+    status_.pid = ::getpid();
+    status_.started = std::time(nullptr);
+    save_status();
+    if (uint8_t found = recover_state(ctx_.state)) {
+      ctx_.log.info("the previous sync was interrupted during the " + describe_bits(found) +
+                    "; doing it again");
+    }
+    for (;;) {
+      if (release_if_idle(ctx_.state)) break;
+      Claim claim = claim_state(ctx_.state);
+      try {
+        do_work(claim);
+        on_success();
+      } catch (const Error& e) {
+        on_failure(e.what());
+      }
+    }
+    status_.pid = 0;
+    status_.next_retry = 0;
+    save_status();
+  }
+
+ private:
+  void do_work(const Claim& claim) {
+    uint8_t work = claim.work;
+    auto current = ctx_.dir.open_current();
+    // A generation without a base cannot be restored: whatever the state byte says (it may have
+    // been repaired), it needs its snapshot.
+    if (!current || !generation_has_base(*current)) work |= kSnapshot;
+    if (!(work & kSnapshot) && (work & kArchive) &&
+        snapshot_due(measure_generation(*current), ctx_.config)) {
+      ctx_.log.info("generation " + current->name + " has grown enough WAL: taking a snapshot");
+      work |= kSnapshot;
+    }
+    if (work & kSnapshot) {
+      work |= kArchive;  // the new base has to be uploaded
+      add_running_state(ctx_.state, work);
+      std::string name = take_snapshot(ctx_.dir, ctx_.state, ctx_.config, ctx_.log, ctx_.foreground);
+      status_.last_snapshot = std::time(nullptr);
+      ctx_.log.info("snapshot: base.tzst of generation " + name + " stored");
+      finish_state(ctx_.state, kSnapshot);
+    }
+    if (work & kArchive) {
+      // A retry after a failure passes the same CURRENT_TS unless new work arrived since.
+      if (claim.fresh || script_ts_.empty() || (work & kSnapshot)) script_ts_ = next_timestamp();
+      run_archive_step();
+      script_ts_.clear();
+      finish_state(ctx_.state, kArchive);
+    }
+  }
+
+  // Checksums, then the script: for the previous generation first if files arrived there after
+  // its last run (archive-wal calls racing with the switch to a new generation), then current.
+  void run_archive_step() {
+    auto gens = ctx_.dir.generations();
+    auto current = ctx_.dir.current_name();
+    if (!current) throw Error("no current generation to back up");
+    for (size_t i = 0; i + 1 < gens.size(); ++i) {
+      if (gens[i + 1] != *current) continue;
+      Generation prev = ctx_.dir.open_generation(gens[i]);
+      if (update_checksums(prev) > 0) run_script(prev);
+    }
+    Generation gen = ctx_.dir.open_generation(*current);
+    size_t added = update_checksums(gen);
+    if (added > 0) ctx_.log.info("SHA256SUMS of generation " + gen.name + ": " +
+                                 std::to_string(added) + " new file(s)");
+    run_script(gen);
+  }
+
+  void run_script(const Generation& gen) {
+    ctx_.log.info("running scripts/backup " + gen.name + " " + script_ts_);
+    fault_point("before-backup-script");
+    run_backup_script(ctx_.dir, gen, script_ts_, ctx_.foreground);
+    ctx_.log.info("scripts/backup " + gen.name + " " + script_ts_ + " succeeded");
+    status_.last_success = std::time(nullptr);
+    status_.last_base_ts = gen.name;
+    status_.last_current_ts = script_ts_;
+  }
+
+  std::string next_timestamp() {
+    // Strictly increasing within this sync, so two runs never share a CURRENT_TS.
+    last_ts_ = std::max<int64_t>(std::time(nullptr), last_ts_ + 1);
+    return std::to_string(last_ts_);
+  }
+
+  void on_success() {
+    if (backoff_.failures() > 0 || status_.consecutive_failures > 0) {
+      ctx_.log.info("succeeded after " + std::to_string(status_.consecutive_failures) +
+                    " failure(s)");
+    }
+    backoff_.record_success();
+    status_.consecutive_failures = 0;
+    status_.next_retry = 0;
+    save_status();
+  }
+
+  void on_failure(const std::string& what) {
+    double delay = backoff_.record_failure(ctx_.clock.now());
+    ++status_.consecutive_failures;
+    status_.last_failure = std::time(nullptr);
+    status_.last_error = what;
+    status_.next_retry = status_.last_failure + static_cast<int64_t>(std::ceil(delay));
+    save_status();
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", delay);
+    ctx_.log.error(what + " (failure " + std::to_string(status_.consecutive_failures) +
+                   "; retrying in " + buf + " s)");
+    backoff_.wait(ctx_.clock);
+  }
+
+  void save_status() {
+    try {
+      write_sync_status(ctx_.dir.fd(), ctx_.dir.path(), status_);
+    } catch (const Error& e) {
+      ctx_.log.error(std::string("cannot record the sync status: ") + e.what());
+    }
+  }
+
+  SyncContext& ctx_;
+  Backoff backoff_;
+  SyncStatus status_;
+  std::string script_ts_;
+  int64_t last_ts_ = 0;
+};
+
+}  // namespace
+
+void run_sync_loop(SyncContext& ctx) { Loop(ctx).run(); }
+
+}  // namespace pgbak

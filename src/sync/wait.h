@@ -1,0 +1,13 @@
+// `pgbak wait [TIMEOUT]`.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace pgbak {
+
+// Parses TIMEOUT: a non-negative decimal number of seconds ("0", "2", "1.5"), at most about 31
+// years. Anything else (signs, exponents, "inf", junk) throws UsageError.
+double parse_wait_timeout(const std::string& text);
+
+}  // namespace pgbak
