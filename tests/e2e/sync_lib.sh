@@ -1,0 +1,91 @@
+# Helpers for the sync end-to-end tests (test_sync_*.sh), sourced after lib.sh.
+
+# write_backup_script BODY: make $PGBAK/scripts/backup a /bin/sh script with BODY.
+write_backup_script() {
+  printf '#!/bin/sh\n%s\n' "$1" >"$PGBAK/scripts/backup.new"
+  chmod 755 "$PGBAK/scripts/backup.new"
+  mv -f "$PGBAK/scripts/backup.new" "$PGBAK/scripts/backup"
+}
+
+# write_conf LINE...: replace $PGBAK/pgbak.conf with the lines.
+write_conf() {
+  printf '%s\n' "$@" >"$PGBAK/pgbak.conf"
+  chmod 644 "$PGBAK/pgbak.conf"
+}
+
+# state_byte: the state byte of pgbak.lock in hex ("00" when empty).
+state_byte() {
+  local b
+  b=$(od -An -tx1 -N1 "$PGBAK/pgbak.lock" | tr -d ' \n')
+  echo "${b:-00}"
+}
+
+# sync_pid: pid of the running sync from sync.status (empty if none).
+sync_pid() {
+  local p
+  p=$(sed -n 's/^pid=//p' "$PGBAK/sync.status" 2>/dev/null)
+  [[ ${p:-0} != 0 ]] && echo "$p"
+  return 0
+}
+
+# wait_for CMD... : poll CMD (up to 60 s) until it succeeds.
+wait_for() {
+  local deadline=$((SECONDS + 60))
+  until "$@"; do
+    ((SECONDS < deadline)) || fail "timed out waiting for: $*"
+    sleep 0.1
+  done
+}
+
+# backup_start_segment GENDIR: the WAL file named by START WAL LOCATION in the backup_label of
+# GENDIR/base.tzst.
+backup_start_segment() {
+  zstd -qdc "$1/base.tzst" | tar -xOf - backup_label |
+    sed -n 's/^START WAL LOCATION: .* (file \([0-9A-F]\{24\}\))$/\1/p'
+}
+
+# next_segment NAME: the segment after NAME (16 MiB segments).
+next_segment() {
+  local tli=${1:0:8} log=$((16#${1:8:8})) seg=$((16#${1:16:8}))
+  seg=$((seg + 1))
+  if ((seg > 255)); then
+    seg=0
+    log=$((log + 1))
+  fi
+  printf '%s%08X%08X\n' "$tli" "$log" "$seg"
+}
+
+# check_gap_free GENDIR: every segment from the base backup's start to the newest one in
+# GENDIR/pg_wal is there. Prints the count checked.
+check_gap_free() {
+  local gen=$1 start last s n=0
+  start=$(backup_start_segment "$gen")
+  [[ -n $start ]] || fail "$gen/base.tzst has no backup_label START WAL LOCATION"
+  last=$(find "$gen/pg_wal" -name '[0-9A-F]*.zst' -printf '%f\n' | grep -E '^[0-9A-F]{24}\.zst$' |
+    sort | tail -n 1)
+  last=${last%.zst}
+  [[ -n $last ]] || fail "$gen holds no WAL segment"
+  [[ ! $last < $start ]] || fail "$gen: newest segment $last is older than the backup start $start"
+  s=$start
+  while :; do
+    [[ -f $gen/pg_wal/$s.zst ]] || fail "$gen: segment $s missing (backup starts at $start, newest $last)"
+    n=$((n + 1))
+    [[ $s == "$last" ]] && break
+    s=$(next_segment "$s")
+  done
+  echo "$n"
+}
+
+# restore_by_hand GENDIR DATADIR: what README describes: extract base.tzst, decompress the WAL
+# into pg_wal/.
+restore_by_hand() {
+  local gen=$1 data=$2 f
+  mkdir -m 700 "$data"
+  zstd -qdc "$gen/base.tzst" | tar -xf - -C "$data"
+  mkdir -p "$data/pg_wal"
+  for f in "$gen"/pg_wal/*.zst; do
+    zstd -qdc "$f" >"$data/pg_wal/$(basename "${f%.zst}")"
+  done
+  if ((EUID == 0)); then chown -R postgres: "$data"; fi
+  chmod 700 "$data"
+}

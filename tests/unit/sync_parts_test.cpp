@@ -1,0 +1,89 @@
+// Pure pieces of the sync: SHA256SUMS text, wait's TIMEOUT, the log cut-back, sync.status and
+// the backup script's environment.
+#include <boost/test/unit_test.hpp>
+
+#include "io/error.h"
+#include "sync/backup_script.h"
+#include "sync/checksums.h"
+#include "sync/heuristic.h"
+#include "sync/status_record.h"
+#include "sync/sync_log.h"
+#include "sync/wait.h"
+
+namespace pgbak {
+
+BOOST_AUTO_TEST_SUITE(sync_parts)
+
+BOOST_AUTO_TEST_CASE(checksums_round_trip_with_base_first) {
+  std::string a(64, 'a'), b(64, 'b');
+  std::string text = b + "  pg_wal/000000010000000000000003.zst\n" + a + "  base.tzst\n" +
+                     "garbage line\n" + std::string(64, 'C') + "  upper.case\n";
+  auto sums = parse_checksums(text);
+  BOOST_TEST(sums.size() == 2u);
+  BOOST_TEST(format_checksums(sums) ==
+             a + "  base.tzst\n" + b + "  pg_wal/000000010000000000000003.zst\n");
+  BOOST_TEST(parse_checksums(a + " *base.tzst\n").count("base.tzst") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(wait_timeout_is_strict) {
+  BOOST_TEST(parse_wait_timeout("0") == 0);
+  BOOST_TEST(parse_wait_timeout("15") == 15);
+  BOOST_TEST(parse_wait_timeout("1.5") == 1.5);
+  for (const char* bad : {"-1", "abc", "1e99", "", " 1", "1 ", "+1", "inf", "nan", "1.", ".5",
+                          "0x10", "99999999999999"}) {
+    BOOST_CHECK_THROW(parse_wait_timeout(bad), UsageError);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(log_cut_back_keeps_whole_lines) {
+  BOOST_TEST(log_tail_to_keep("a\nbb\nccc\n", 100) == "a\nbb\nccc\n");
+  BOOST_TEST(log_tail_to_keep("a\nbb\nccc\n", 6) == "ccc\n");
+  BOOST_TEST(log_tail_to_keep("a\nbb\nccc\n", 7) == "bb\nccc\n");
+  BOOST_TEST(format_utc(0) == "1970-01-01T00:00:00Z");
+}
+
+BOOST_AUTO_TEST_CASE(status_round_trips_and_tolerates_junk) {
+  SyncStatus s;
+  s.pid = 42;
+  s.last_success = 1763700000;
+  s.last_base_ts = "1763690000";
+  s.consecutive_failures = 3;
+  s.last_error = "backup script exited\nwith status 1";
+  SyncStatus t = parse_sync_status(format_sync_status(s) + "future_key=1\nnot a line\n");
+  BOOST_TEST(t.pid == 42);
+  BOOST_TEST(t.last_success == 1763700000);
+  BOOST_TEST(t.last_base_ts == "1763690000");
+  BOOST_TEST(t.consecutive_failures == 3);
+  BOOST_TEST(t.last_error == "backup script exited with status 1");
+  BOOST_TEST(parse_sync_status("pid=x\n").pid == 0);
+}
+
+BOOST_AUTO_TEST_CASE(script_environment_is_clean) {
+  auto env = script_environment({"PATH=/bin", "HOME=/h", "PGHOST=/s", "PGPORT=5", "PGBAK=/old",
+                                 "PG_GRANDPARENT_PID=1", "PGBAK_FAULT=x", "LC_ALL=C",
+                                 "SECRET=1", "LD_PRELOAD=/x.so"},
+                                "/b");
+  std::vector<std::string> want = {"PATH=/bin", "HOME=/h", "PGHOST=/s", "PGPORT=5", "LC_ALL=C",
+                                   "PGBAK=/b"};
+  BOOST_TEST(env == want, boost::test_tools::per_element());
+  auto bare = script_environment({}, "/b");
+  BOOST_TEST(bare.front() == "PATH=/usr/local/bin:/usr/bin:/bin");
+}
+
+BOOST_AUTO_TEST_CASE(snapshot_heuristic_thresholds) {
+  Config c = default_config();
+  GenerationSize s{9, 500, 1000};
+  BOOST_TEST(!snapshot_due(s, c));          // 500 * 0.5 < 1000
+  s = {9, 2000, 1000};
+  BOOST_TEST(snapshot_due(s, c));
+  s = {8, 2000, 1000};
+  BOOST_TEST(!snapshot_due(s, c));          // not more than 8 files
+  s = {9, 1999, 1000};
+  BOOST_TEST(!snapshot_due(s, c));          // half of 1999 < 1000
+  s = {100, 100000, std::nullopt};
+  BOOST_TEST(!snapshot_due(s, c));          // no base: the snapshot is pending anyway
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace pgbak
