@@ -89,3 +89,25 @@ restore_by_hand() {
   if ((EUID == 0)); then chown -R postgres: "$data"; fi
   chmod 700 "$data"
 }
+
+# fake_generation NAME: a current generation with a stand-in base.tzst, for tests that exercise
+# the backup script without a server (snapshot heuristics must be switched off in pgbak.conf).
+fake_generation() {
+  mkdir -p "$PGBAK/$1/pg_wal"
+  echo "not a real base backup" | zstd -q >"$PGBAK/$1/base.tzst"
+  ln -sfn "$1" "$PGBAK/current"
+  chmod 700 "$PGBAK/$1" "$PGBAK/$1/pg_wal"
+  chmod 600 "$PGBAK/$1/base.tzst"
+  if ((EUID == 0)); then chown -R postgres: "$PGBAK"; fi
+}
+
+# history_file N: write $T/hist/0000000N.history (timeline N, written as 8 hex digits) and print
+# its path; archive-wal takes .history files without a page header check.
+history_file() {
+  local f
+  mkdir -p "$T/hist"
+  f=$T/hist/$(printf '%08X' "$1").history
+  printf '%d\t0/%X\tno recovery target specified\n' "$(($1 - 1))" "$(($1 * 4096))" >"$f"
+  chmod 644 "$f"
+  echo "$f"
+}
