@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Two archive-wal calls and a force-sync at once, 200 times: never two syncs at a time (the
+# Two archive-wal calls and a force-sync at once (every other round the second archive-wal a
+# few milliseconds later), 200 times: never two syncs at a time (the
 # backup script detects overlap with an atomic mkdir), and no pending bit is lost: once no sync
 # runs, the state byte is 0 and the last script run saw both new files.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -26,8 +27,11 @@ for ((i = 1; i <= $ROUNDS; i++)); do
   a=\$(printf '%08X' \$((2 * i))).history
   b=\$(printf '%08X' \$((2 * i + 1))).history
   pgbak archive-wal "$T/hist/\$a" & pa=\$!
-  pgbak archive-wal "$T/hist/\$b" & pb=\$!
   pgbak force-sync & pf=\$!
+  # Even rounds start b a little later, when a sync is likely finishing: nothing but b's own
+  # start of a sync can then pick up its bit.
+  if ((i % 2 == 0)); then sleep 0.0\$((RANDOM % 4))\$((RANDOM % 10)); fi
+  pgbak archive-wal "$T/hist/\$b" & pb=\$!
   wait \$pa || { echo "round \$i: archive-wal \$a failed"; exit 1; }
   wait \$pb || { echo "round \$i: archive-wal \$b failed"; exit 1; }
   wait \$pf || { echo "round \$i: force-sync failed"; exit 1; }
