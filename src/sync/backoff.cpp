@@ -33,7 +33,8 @@ Clock& system_clock() {
   return clock;
 }
 
-Backoff::Backoff(double start, double factor, double max) : start_(start), factor_(factor), max_(max) {}
+Backoff::Backoff(double start, double factor, double max)
+    : start_(start), factor_(factor), max_(max) {}
 
 double Backoff::delay_after(int failures) const {
   if (failures <= 0) return 0;

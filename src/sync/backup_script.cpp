@@ -19,8 +19,8 @@ namespace {
 constexpr size_t kTailBytes = 2000;
 
 bool passed_through(const std::string& name) {
-  static const char* const kNames[] = {"PATH", "HOME",   "USER",   "LOGNAME",      "SHELL",
-                                       "LANG", "TZ",     "TMPDIR", "SSH_AUTH_SOCK"};
+  static const char* const kNames[] = {"PATH", "HOME", "USER",   "LOGNAME",      "SHELL",
+                                       "LANG", "TZ",   "TMPDIR", "SSH_AUTH_SOCK"};
   for (const char* n : kNames) {
     if (name == n) return true;
   }
@@ -56,9 +56,10 @@ void run_backup_script(const BackupDir& dir, const Generation& gen, const std::s
   std::string script = path_join(dir.path(), kBackupScript);
   if (::faccessat(dir.fd(), kBackupScript, X_OK, 0) != 0) {
     int err = errno;
-    std::string why = err == ENOENT ? "missing (HINT: create it, e.g. with 'pgbak init', or link it "
-                                      "to /bin/true)"
-                                    : std::string("not executable: ") + std::strerror(err);
+    std::string why = err == ENOENT
+                          ? "missing (HINT: create it, e.g. with 'pgbak init', or link it "
+                            "to /bin/true)"
+                          : std::string("not executable: ") + std::strerror(err);
     throw Error("backup script '" + script + "': " + why);
   }
   std::vector<std::string> ours;

@@ -55,7 +55,8 @@ std::string format_checksums(const std::map<std::string, std::string>& sums) {
 
 std::vector<std::string> checksummed_files(const Generation& g) {
   std::vector<std::string> files;
-  if (::faccessat(g.dir.get(), kBaseFile, F_OK, AT_SYMLINK_NOFOLLOW) == 0) files.push_back(kBaseFile);
+  if (::faccessat(g.dir.get(), kBaseFile, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+    files.push_back(kBaseFile);
   for (const auto& name : list_dir(g.wal_dir.get(), path_join(g.path, kWalDir))) {
     if (name.size() > 4 && name.ends_with(".zst") &&
         parse_wal_name(std::string_view(name).substr(0, name.size() - 4))) {

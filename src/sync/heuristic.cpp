@@ -20,7 +20,8 @@ GenerationSize measure_generation(const Generation& g) {
     size.base_bytes = static_cast<uint64_t>(st.st_size);
   }
   for (const auto& name : list_dir(g.wal_dir.get(), path_join(g.path, kWalDir))) {
-    if (!name.ends_with(".zst") || !parse_wal_name(std::string_view(name).substr(0, name.size() - 4))) {
+    if (!name.ends_with(".zst") ||
+        !parse_wal_name(std::string_view(name).substr(0, name.size() - 4))) {
       continue;
     }
     if (::fstatat(g.wal_dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;

@@ -15,7 +15,9 @@ namespace {
 
 constexpr const char* kProgram = "pg_basebackup";
 
-bool executable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
+bool executable(const std::string& path) {
+  return ::access(path.c_str(), X_OK) == 0;
+}
 
 std::string on_path(const std::string& name) {
   const char* path = std::getenv("PATH");

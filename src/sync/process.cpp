@@ -112,7 +112,9 @@ std::string describe_wait_status(int status) {
   return "ended with wait status " + std::to_string(status);
 }
 
-bool exited_successfully(int status) { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
+bool exited_successfully(int status) {
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
 
 Pipe make_pipe() {
   int fds[2];
@@ -159,7 +161,8 @@ std::string OutputTail::finish() {
   return out;
 }
 
-std::optional<std::string> capture_output(const std::string& program, std::vector<std::string> argv) {
+std::optional<std::string> capture_output(const std::string& program,
+                                          std::vector<std::string> argv) {
   try {
     Pipe out = make_pipe();
     ChildSpec spec;

@@ -15,10 +15,10 @@
 namespace pgbak {
 
 struct ChildSpec {
-  std::string program;            // path passed to execve
-  std::vector<std::string> argv;  // argv[0] included
+  std::string program;                          // path passed to execve
+  std::vector<std::string> argv;                // argv[0] included
   std::optional<std::vector<std::string>> env;  // "NAME=value"; nullopt inherits ours
-  std::string cwd;                // "" keeps ours
+  std::string cwd;                              // "" keeps ours
   // Descriptors for the child's 0, 1, 2; -1 means /dev/null. Must be >= 3 or equal to the
   // target number.
   int stdin_fd = -1;
@@ -84,6 +84,7 @@ class OutputTail {
 
 // Runs a program to completion and returns its stdout (for short outputs like pg_config's);
 // nullopt if it cannot run or does not exit 0.
-std::optional<std::string> capture_output(const std::string& program, std::vector<std::string> argv);
+std::optional<std::string> capture_output(const std::string& program,
+                                          std::vector<std::string> argv);
 
 }  // namespace pgbak

@@ -1,6 +1,7 @@
 #include "sync/status_record.h"
 
 #include <sstream>
+#include <type_traits>
 
 #include "io/durable_writer.h"
 #include "io/error.h"
@@ -16,28 +17,32 @@ std::string one_line(std::string s) {
   return s;
 }
 
-int64_t to_int(const std::string& v) {
-  try {
-    return std::stoll(v);
-  } catch (const std::exception&) {
-    return 0;
-  }
+// The one list of fields: formatting and parsing both walk it, so they cannot disagree.
+template <typename S, typename F>
+void for_each_field(S& s, F&& f) {
+  f("pid", s.pid);
+  f("started", s.started);
+  f("last_success", s.last_success);
+  f("last_base_ts", s.last_base_ts);
+  f("last_current_ts", s.last_current_ts);
+  f("last_snapshot", s.last_snapshot);
+  f("consecutive_failures", s.consecutive_failures);
+  f("last_failure", s.last_failure);
+  f("last_error", s.last_error);
+  f("next_retry", s.next_retry);
 }
 
 }  // namespace
 
 std::string format_sync_status(const SyncStatus& s) {
   std::ostringstream out;
-  out << "pid=" << s.pid << "\n"
-      << "started=" << s.started << "\n"
-      << "last_success=" << s.last_success << "\n"
-      << "last_base_ts=" << one_line(s.last_base_ts) << "\n"
-      << "last_current_ts=" << one_line(s.last_current_ts) << "\n"
-      << "last_snapshot=" << s.last_snapshot << "\n"
-      << "consecutive_failures=" << s.consecutive_failures << "\n"
-      << "last_failure=" << s.last_failure << "\n"
-      << "last_error=" << one_line(s.last_error) << "\n"
-      << "next_retry=" << s.next_retry << "\n";
+  for_each_field(s, [&](const char* key, const auto& value) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(value)>, std::string>) {
+      out << key << "=" << one_line(value) << "\n";
+    } else {
+      out << key << "=" << value << "\n";
+    }
+  });
   return out.str();
 }
 
@@ -50,16 +55,18 @@ SyncStatus parse_sync_status(const std::string& text) {
     if (eq == std::string::npos) continue;
     std::string key = line.substr(0, eq);
     std::string value = line.substr(eq + 1);
-    if (key == "pid") s.pid = static_cast<pid_t>(to_int(value));
-    else if (key == "started") s.started = to_int(value);
-    else if (key == "last_success") s.last_success = to_int(value);
-    else if (key == "last_base_ts") s.last_base_ts = value;
-    else if (key == "last_current_ts") s.last_current_ts = value;
-    else if (key == "last_snapshot") s.last_snapshot = to_int(value);
-    else if (key == "consecutive_failures") s.consecutive_failures = static_cast<int>(to_int(value));
-    else if (key == "last_failure") s.last_failure = to_int(value);
-    else if (key == "last_error") s.last_error = value;
-    else if (key == "next_retry") s.next_retry = to_int(value);
+    for_each_field(s, [&](const char* name, auto& field) {
+      if (key != name) return;
+      if constexpr (std::is_same_v<std::decay_t<decltype(field)>, std::string>) {
+        field = value;
+      } else {
+        try {
+          field = static_cast<std::decay_t<decltype(field)>>(std::stoll(value));
+        } catch (const std::exception&) {
+          field = 0;
+        }
+      }
+    });
   }
   return s;
 }

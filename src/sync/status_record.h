@@ -20,8 +20,8 @@ struct SyncStatus {
   int64_t last_snapshot = 0;     // unix time the last base backup was completed
   int consecutive_failures = 0;  // failures since the last success
   int64_t last_failure = 0;
-  std::string last_error;        // one line
-  int64_t next_retry = 0;        // unix time of the next attempt while failing, else 0
+  std::string last_error;  // one line
+  int64_t next_retry = 0;  // unix time of the next attempt while failing, else 0
 };
 
 // Text form; unknown keys are ignored when parsing, so fields can be added.

@@ -30,7 +30,8 @@ void run_loop(const Invocation& inv, const BackupDir& dir, StateFile& state, Syn
 int run_background(const Invocation& inv, int lock_fd) {
   // Scripts and pg_basebackup must not inherit the lock: a leftover grandchild would keep
   // BACKUP held after this sync died.
-  if (::fcntl(lock_fd, F_SETFD, FD_CLOEXEC) != 0) throw_sys("bad --lock-fd", std::to_string(lock_fd));
+  if (::fcntl(lock_fd, F_SETFD, FD_CLOEXEC) != 0)
+    throw_sys("bad --lock-fd", std::to_string(lock_fd));
   BackupDir dir(inv.require_dir());
   StateFile state(UniqueFd(lock_fd), dir.path());
   SyncLog log(false, inv.verbosity);
@@ -68,8 +69,12 @@ int run_sync(Invocation& inv) {
   return run_foreground(inv, 0);
 }
 
-int run_force_sync(Invocation& inv) { return run_foreground(inv, kArchive); }
+int run_force_sync(Invocation& inv) {
+  return run_foreground(inv, kArchive);
+}
 
-int run_full_sync(Invocation& inv) { return run_foreground(inv, kSnapshot | kArchive); }
+int run_full_sync(Invocation& inv) {
+  return run_foreground(inv, kSnapshot | kArchive);
+}
 
 }  // namespace pgbak

@@ -59,8 +59,8 @@ void SyncLog::error(const std::string& message) {
 
 void SyncLog::write_line(const std::string& message) {
   if (!fd_.valid()) return;
-  std::string line = format_utc(std::time(nullptr)) + " [" + std::to_string(::getpid()) + "] " +
-                     message + "\n";
+  std::string line =
+      format_utc(std::time(nullptr)) + " [" + std::to_string(::getpid()) + "] " + message + "\n";
   // A log line that cannot be written must not stop the backup: the status record has the
   // essentials.
   try {

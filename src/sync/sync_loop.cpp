@@ -70,7 +70,8 @@ class Loop {
     if (work & kSnapshot) {
       work |= kArchive;  // the new base has to be uploaded
       add_running_state(ctx_.state, work);
-      std::string name = take_snapshot(ctx_.dir, ctx_.state, ctx_.config, ctx_.log, ctx_.foreground);
+      std::string name =
+          take_snapshot(ctx_.dir, ctx_.state, ctx_.config, ctx_.log, ctx_.foreground);
       status_.last_snapshot = std::time(nullptr);
       ctx_.log.info("snapshot: base.tzst of generation " + name + " stored");
       finish_state(ctx_.state, kSnapshot);
@@ -97,8 +98,9 @@ class Loop {
     }
     Generation gen = ctx_.dir.open_generation(*current);
     size_t added = update_checksums(gen);
-    if (added > 0) ctx_.log.info("SHA256SUMS of generation " + gen.name + ": " +
-                                 std::to_string(added) + " new file(s)");
+    if (added > 0)
+      ctx_.log.info("SHA256SUMS of generation " + gen.name + ": " + std::to_string(added) +
+                    " new file(s)");
     run_script(gen);
   }
 
@@ -160,6 +162,8 @@ class Loop {
 
 }  // namespace
 
-void run_sync_loop(SyncContext& ctx) { Loop(ctx).run(); }
+void run_sync_loop(SyncContext& ctx) {
+  Loop(ctx).run();
+}
 
 }  // namespace pgbak

@@ -24,7 +24,9 @@ State finish_work(State s, uint8_t done) {
   return s;
 }
 
-bool is_idle(State s) { return s.pending == 0 && s.running == 0; }
+bool is_idle(State s) {
+  return s.pending == 0 && s.running == 0;
+}
 
 uint8_t recover_state(StateFile& f) {
   StateLock guard(f);

@@ -59,12 +59,12 @@ BOOST_AUTO_TEST_CASE(status_round_trips_and_tolerates_junk) {
 }
 
 BOOST_AUTO_TEST_CASE(script_environment_is_clean) {
-  auto env = script_environment({"PATH=/bin", "HOME=/h", "PGHOST=/s", "PGPORT=5", "PGBAK=/old",
-                                 "PG_GRANDPARENT_PID=1", "PGBAK_FAULT=x", "LC_ALL=C",
-                                 "SECRET=1", "LD_PRELOAD=/x.so"},
-                                "/b");
-  std::vector<std::string> want = {"PATH=/bin", "HOME=/h", "PGHOST=/s", "PGPORT=5", "LC_ALL=C",
-                                   "PGBAK=/b"};
+  auto env = script_environment(
+      {"PATH=/bin", "HOME=/h", "PGHOST=/s", "PGPORT=5", "PGBAK=/old", "PG_GRANDPARENT_PID=1",
+       "PGBAK_FAULT=x", "LC_ALL=C", "SECRET=1", "LD_PRELOAD=/x.so"},
+      "/b");
+  std::vector<std::string> want = {"PATH=/bin", "HOME=/h",  "PGHOST=/s",
+                                   "PGPORT=5",  "LC_ALL=C", "PGBAK=/b"};
   BOOST_TEST(env == want, boost::test_tools::per_element());
   auto bare = script_environment({}, "/b");
   BOOST_TEST(bare.front() == "PATH=/usr/local/bin:/usr/bin:/bin");
@@ -73,15 +73,15 @@ BOOST_AUTO_TEST_CASE(script_environment_is_clean) {
 BOOST_AUTO_TEST_CASE(snapshot_heuristic_thresholds) {
   Config c = default_config();
   GenerationSize s{9, 500, 1000};
-  BOOST_TEST(!snapshot_due(s, c));          // 500 * 0.5 < 1000
+  BOOST_TEST(!snapshot_due(s, c));  // 500 * 0.5 < 1000
   s = {9, 2000, 1000};
   BOOST_TEST(snapshot_due(s, c));
   s = {8, 2000, 1000};
-  BOOST_TEST(!snapshot_due(s, c));          // not more than 8 files
+  BOOST_TEST(!snapshot_due(s, c));  // not more than 8 files
   s = {9, 1999, 1000};
-  BOOST_TEST(!snapshot_due(s, c));          // half of 1999 < 1000
+  BOOST_TEST(!snapshot_due(s, c));  // half of 1999 < 1000
   s = {100, 100000, std::nullopt};
-  BOOST_TEST(!snapshot_due(s, c));          // no base: the snapshot is pending anyway
+  BOOST_TEST(!snapshot_due(s, c));  // no base: the snapshot is pending anyway
 }
 
 BOOST_AUTO_TEST_SUITE_END()
