@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -70,6 +71,9 @@ ChildProcess::ChildProcess(const ChildSpec& spec) {
     child_dup(spec.stdin_fd, 0, null_fd.get(), rfd);
     child_dup(spec.stdout_fd, 1, null_fd.get(), rfd);
     child_dup(spec.stderr_fd, 2, null_fd.get(), rfd);
+    // Descriptors we inherited without O_CLOEXEC (e.g. from the server's archiver) stop here;
+    // marking instead of closing keeps the report pipe open until exec succeeds.
+    ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     if (cwd != nullptr && ::chdir(cwd) != 0) child_fail(rfd, errno);
     ::execve(program, argv.data(), env);
     child_fail(rfd, errno);

@@ -1,6 +1,7 @@
 #include "sync/spawn.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <unistd.h>
 
 #include <string>
@@ -41,6 +42,9 @@ void spawn_background_sync(const Invocation& inv, StateFile& state) {
   } else {
     ::dup2(lock_fd, kInheritedLockFd);
   }
+  // Descriptors the server's archiver passed down without O_CLOEXEC must not live on in a
+  // sync that outlives it.
+  ::close_range(kInheritedLockFd + 1, ~0U, CLOSE_RANGE_CLOEXEC);
   ::execv("/proc/self/exe", argv.data());
   static const char msg[] = "pgbak: cannot exec the background sync\n";
   ssize_t ignored = ::write(2, msg, sizeof msg - 1);
