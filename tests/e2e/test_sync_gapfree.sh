@@ -2,7 +2,7 @@
 # Gap-free snapshots: while pgbench writes, full-sync runs several times; every generation then
 # holds every WAL segment from its base backup's START WAL LOCATION (read from backup_label in
 # base.tzst) to its newest one. Segments are switched every 0.3 s meanwhile, so each base
-# backup has segment boundaries inside it.
+# backup has segment boundaries inside it. Last, the snapshot heuristic fires on its own.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/sync_lib.sh"
 e2e_init
@@ -45,4 +45,18 @@ for g in "$PGBAK"/[0-9]*/; do
 done
 ((gens >= 4)) || fail "expected at least 4 generations, found $gens"
 assert_eq 00 "$(state_byte)" "state byte after the syncs"
+
+# The heuristic: with thresholds this low, archiving alone leads to a new snapshot.
+before=$(readlink "$PGBAK/current")
+write_conf "snapshot-min-wal-files = 1" "snapshot-wal-ratio = 1000"
+cluster_pgbench main -c 1 -t 200 >>"$T/pgbench.log" 2>&1
+wait_archived main --no-failures
+cluster_pgbench main -c 1 -t 200 >>"$T/pgbench.log" 2>&1
+wait_archived main --no-failures
+assert_exit 0 pgbak_run wait 60
+after=$(readlink "$PGBAK/current")
+[[ $after != "$before" ]] || fail "the snapshot heuristic did not fire"
+assert_match "generation $before has grown enough WAL" "$(cat "$PGBAK/sync.log")"
+assert_file "$PGBAK/$after/base.tzst"
+ok "the heuristic took a snapshot into generation $after ($(check_gap_free "$PGBAK/$after") segments, no gap)"
 cluster_stop main

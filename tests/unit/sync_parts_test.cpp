@@ -3,12 +3,14 @@
 #include <boost/test/unit_test.hpp>
 
 #include "io/error.h"
+#include "io/file.h"
 #include "sync/backup_script.h"
 #include "sync/checksums.h"
 #include "sync/heuristic.h"
 #include "sync/status_record.h"
 #include "sync/sync_log.h"
 #include "sync/wait.h"
+#include "test_util.h"
 
 namespace pgbak {
 
@@ -40,6 +42,21 @@ BOOST_AUTO_TEST_CASE(log_cut_back_keeps_whole_lines) {
   BOOST_TEST(log_tail_to_keep("a\nbb\nccc\n", 6) == "ccc\n");
   BOOST_TEST(log_tail_to_keep("a\nbb\nccc\n", 7) == "bb\nccc\n");
   BOOST_TEST(format_utc(0) == "1970-01-01T00:00:00Z");
+}
+
+BOOST_AUTO_TEST_CASE(sync_log_stays_under_its_cap) {
+  test::TempDir tmp;
+  UniqueFd dir = open_dir(tmp.path());
+  SyncLog log(false, 0);
+  log.attach_file(dir.get(), tmp.path(), 1000);
+  for (int i = 0; i < 200; ++i) log.info("message number " + std::to_string(i));
+  auto text = read_small_file(dir.get(), "sync.log", tmp / "sync.log");
+  BOOST_REQUIRE(text.has_value());
+  BOOST_TEST(text->size() <= 1000u);
+  BOOST_TEST(text->size() >= 400u);
+  BOOST_TEST(text->ends_with("] message number 199\n"));
+  BOOST_TEST(text->find("message number 0\n") == std::string::npos);
+  BOOST_TEST(text->substr(0, 2) == "20");  // starts with a whole, timestamped line
 }
 
 BOOST_AUTO_TEST_CASE(status_round_trips_and_tolerates_junk) {
