@@ -40,8 +40,13 @@ class Loop {
       ctx_.log.info("the previous sync was interrupted during the " + describe_bits(found) +
                     "; doing it again");
     }
+    auto record_end = [this] {
+      status_.pid = 0;
+      status_.next_retry = 0;
+      save_status();
+    };
     for (;;) {
-      if (release_if_idle(ctx_.state)) break;
+      if (release_if_idle(ctx_.state, record_end)) break;
       Claim claim = claim_state(ctx_.state);
       try {
         do_work(claim);
@@ -50,9 +55,6 @@ class Loop {
         on_failure(e.what());
       }
     }
-    status_.pid = 0;
-    status_.next_retry = 0;
-    save_status();
   }
 
  private:

@@ -58,9 +58,10 @@ void add_running_state(StateFile& f, uint8_t bits) {
   if (!(next == s)) f.write(next);
 }
 
-bool release_if_idle(StateFile& f) {
+bool release_if_idle(StateFile& f, const std::function<void()>& last_words) {
   StateLock guard(f);
   if (!is_idle(f.read())) return false;
+  if (last_words) last_words();
   f.unlock(LockByte::kWait);
   f.unlock(LockByte::kBackup);
   return true;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "state/state_file.h"
 
@@ -38,7 +39,8 @@ void finish_state(StateFile& f, uint8_t done);
 void add_running_state(StateFile& f, uint8_t bits);
 // Under the STATE lock: if the state is idle, releases WAIT and BACKUP before STATE, so that an
 // archive-wal that sets pending afterwards is sure to get BACKUP and start a new sync. Returns
-// whether it released them.
-bool release_if_idle(StateFile& f);
+// whether it released them. `last_words` runs just before the release, while this sync is
+// still the only one (e.g. to record its end in sync.status before a successor starts).
+bool release_if_idle(StateFile& f, const std::function<void()>& last_words = {});
 
 }  // namespace pgbak
