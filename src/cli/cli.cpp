@@ -146,7 +146,7 @@ std::optional<Invocation> parse_invocation(int argc, char** argv, const Command*
         print_command_help(std::cout, command_or_usage_error(vm["args"].as<std::vector<std::string>>()[0]));
       } else if (cmd != nullptr && std::string(cmd->name) != "help") {
         print_command_help(std::cout, *cmd);
-      } else if (vm["help"].as<bool>()) {
+      } else if (vm["help"].as<bool>() || cmd != nullptr) {
         print_usage(std::cout, globals);
       } else {
         throw UsageError("no command given (see 'pgbak --help')");
