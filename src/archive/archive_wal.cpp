@@ -38,8 +38,9 @@ std::string hint_other_cluster(const std::string& dir) {
 }  // namespace
 
 int run_archive_wal(Invocation& inv) {
+  const std::string& dir_path = inv.require_dir();
   WalSource src = open_wal_source(inv.args[0]);
-  BackupDir dir(inv.require_dir());
+  BackupDir dir(dir_path);
   StateFile state(dir.fd(), dir.path());
 
   std::optional<std::string> gen_name = dir.current_name();
