@@ -9,5 +9,7 @@ namespace pgbak {
 
 int run_init(Invocation& inv);
 int run_archive_wal(Invocation& inv);
+int run_prune(Invocation& inv);
+void add_prune_options(boost::program_options::options_description& d);
 
 }  // namespace pgbak
