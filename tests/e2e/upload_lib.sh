@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers shared by the upload script tests (tests/e2e/test_upload_*.sh).
 # Sourced after lib.sh and e2e_init. Not a test itself (no test_ prefix).
 
@@ -46,6 +47,7 @@ start_server() {
   "$@" </dev/null >>"$log" 2>&1 &
   SERVER_PID=$!
   UPLOAD_PIDS+=("$SERVER_PID")
+  # shellcheck disable=SC2016 # expanded by the watchdog's shell
   setsid -f bash -c '
     while kill -0 "$1" 2>/dev/null; do sleep 1; done
     grep -qzsF -- "$3" "/proc/$2/cmdline" && kill -KILL "$2"' _ "$$" "$SERVER_PID" "$T" \
@@ -65,7 +67,7 @@ fake_wal_name() { printf '0000000100000000%08X' "$1"; }
 # it atomically as pgbak does.
 make_sums() {
   (
-    cd "$1"
+    cd "$1" || exit 1
     {
       [[ ! -f base.tzst ]] || sha256sum base.tzst
       find pg_wal -maxdepth 1 -type f ! -name '.*' -print0 2>/dev/null | sort -z | xargs -0r sha256sum
@@ -90,7 +92,8 @@ add_fake_wal() {
 # file that upload scripts must not copy. Sets GEN to its path.
 make_fake_generation() {
   GEN=$1/$2
-  mkdir -p -m 700 "$1" "$GEN" "$GEN/pg_wal"
+  mkdir -p "$1"
+  mkdir -m 700 "$GEN" "$GEN/pg_wal"
   mkdir -p "$GEN/.tmpdir" && echo junk >"$GEN/.tmpdir/x"
   head -c $((512 * 1024)) /dev/urandom | zstd -q -3 --check >"$GEN/base.tzst"
   chmod 600 "$GEN/base.tzst"
