@@ -16,7 +16,13 @@ user=$(id -un)
 mkdir -m 700 "$T/ssh"
 ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/host_key" -C pgbak-test-host
 ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/client_key" -C pgbak-test-client
-cp "$T/ssh/client_key.pub" "$T/ssh/authorized_keys"
+ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/rr_key" -C pgbak-test-rrsync
+mkdir -m 700 "$T/remote-rr"
+{
+  cat "$T/ssh/client_key.pub"
+  # The locked-down setup docs/upload.md recommends: write-only rrsync.
+  echo "command=\"rrsync -wo $T/remote-rr\",restrict $(<"$T/ssh/rr_key.pub")"
+} >"$T/ssh/authorized_keys"
 port=$(free_tcp_port)
 cat >"$T/ssh/sshd_config" <<EOF
 Port $port
@@ -96,6 +102,22 @@ rsync -a -e "$ssh_cmd" "$user@127.0.0.1:$T/remote/" "$T/dl/"
 assert_same_tree "$GEN" "$T/dl/1763700000"
 ok "downloaded back over ssh: byte-identical"
 verify_copy "$T/dl" || true
+
+# ---- through a write-only rrsync login (target "user@host:")
+if command -v rrsync >/dev/null; then
+  rr() {
+    PGBAK_RSYNC_TARGET=$user@127.0.0.1: PGBAK_RSYNC_SSH=${ssh_cmd/$T\/ssh\/client_key/$T/ssh/rr_key} \
+      run_upload "$SCRIPT" "$GEN"
+  }
+  assert_exit 0 rr
+  assert_same_tree "$GEN" "$T/remote-rr/1763700000"
+  before=$(fingerprint "$T/remote-rr/1763700000")
+  assert_exit 0 rr
+  assert_eq "" "$(changed_files "$before" "$(fingerprint "$T/remote-rr/1763700000")")" "files rewritten by a rerun through rrsync"
+  ok "through 'rrsync -wo': uploaded byte-identical, rerun writes nothing"
+else
+  echo "note: no rrsync: skipped the rrsync-restricted upload"
+fi
 
 # ---- server down
 stop_pid "$sshd_pid"
