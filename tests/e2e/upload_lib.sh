@@ -174,20 +174,28 @@ pgbak_roundtrip() {
     echo "note: $PGBAK_BIN lacks full-sync/verify/restore yet: skipped the PostgreSQL round trip through pgbak"
     return 0
   fi
+  if ! as_pg test -x "$script"; then
+    # The PostgreSQL user cannot reach the checkout (e.g. under /root).
+    mkdir -p "$T/bin"
+    cp "$script" "$T/bin/"
+    script=$T/bin/$(basename "$script")
+  fi
   pgbak_init
   ln -sfn "$script" "$PGBAK/scripts/backup"
   install -m 600 "$T/backup.env" "$PGBAK/scripts/backup.env"
   if ((EUID == 0)); then chown -R postgres: "$PGBAK/scripts"; fi
   cluster_init main
   cluster_start main
+  cluster_env main
   cluster_psql main -c 'CREATE TABLE t AS SELECT g FROM generate_series(1, 5000) g'
   assert_exit 0 pgbak_run full-sync
   cluster_psql main -c 'INSERT INTO t SELECT g FROM generate_series(5001, 6000) g'
   wait_archived main --no-failures
+  cluster_stop main
+  # Background syncs (started by archive-wal) upload too; end with all uploaded.
   if pgbak_has wait; then pgbak_run wait 60 >/dev/null || true; fi
   assert_exit 0 pgbak_run force-sync
   ok "pgbak full-sync and force-sync uploaded through $(basename "$script")"
-  cluster_stop main
 
   mkdir -p "$dl"
   "$download" "$dl"
