@@ -54,6 +54,7 @@ mkdir -m 700 "$T/remote"
 export PGBAK_RSYNC_SSH=$ssh_cmd
 export PGBAK_RSYNC_TARGET=$user@127.0.0.1:$T/remote
 make_fake_generation "$T/pgbak" 1763700000
+mkdir -m 700 "$T/pgbak/scripts"
 REMOTE=$T/remote/1763700000
 
 # ---- settings missing
@@ -62,12 +63,19 @@ assert_exit 2 no_target
 assert_one_line_error backup-rsync
 ok "no PGBAK_RSYNC_TARGET: exit 2, $LAST_STDERR"
 
-# ---- first upload
-assert_exit 0 run_upload "$SCRIPT" "$GEN"
+echo "PGBAK_RSYNC_TARGET='unterminated" >"$T/pgbak/scripts/backup.env"
+assert_exit 2 no_target
+assert_one_line_error backup-rsync
+ok "broken backup.env: exit 2, $LAST_STDERR"
+
+# ---- first upload, settings from $PGBAK/scripts/backup.env
+echo "PGBAK_RSYNC_TARGET='$PGBAK_RSYNC_TARGET'" >"$T/pgbak/scripts/backup.env"
+assert_exit 0 no_target
+rm "$T/pgbak/scripts/backup.env"
 assert_same_tree "$GEN" "$REMOTE"
 assert_eq "" "$(find "$T/remote" -name '.*')" "temporary (dot) files on the remote"
 assert_eq "" "$(find "$REMOTE" \( -type f ! -perm 600 \) -o \( -type d ! -perm 700 \))" "remote modes other than 0600/0700"
-ok "uploaded: byte-identical, sha256sum -c passes, no temp files, 0600/0700"
+ok "uploaded with settings from scripts/backup.env: byte-identical, sha256sum -c passes, no temp files, 0600/0700"
 
 # ---- rerun: nothing changes
 before=$(fingerprint "$REMOTE")

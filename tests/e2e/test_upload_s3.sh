@@ -59,7 +59,8 @@ s3() { aws --endpoint-url "$PGBAK_S3_ENDPOINT" s3 "$@"; }
 ok "s3rver $S3RVER_VERSION on 127.0.0.1:$port, $(aws --version 2>&1 | cut -d' ' -f1)"
 
 export PGBAK_S3_URL=s3://$bucket/backups/
-make_fake_generation "$T/pgbak" 1763700000
+# base.tzst above the AWS CLI's 8 MiB multipart threshold: a multipart upload.
+make_fake_generation "$T/pgbak" 1763700000 $((9 * 1024))
 STORE=$T/s3/$bucket/backups/1763700000
 
 # s3_fingerprint: path, inode and change time of every object s3rver stores

@@ -87,15 +87,16 @@ add_fake_wal() {
   make_sums "$dir"
 }
 
-# make_fake_generation PGBAK_DIR TS: a generation PGBAK_DIR/TS as pgbak lays it
-# out (base.tzst, three WAL files, SHA256SUMS; 0700/0600), with a temporary
-# file that upload scripts must not copy. Sets GEN to its path.
+# make_fake_generation PGBAK_DIR TS [BASE_KIB]: a generation PGBAK_DIR/TS as
+# pgbak lays it out (base.tzst of BASE_KIB (default 512) KiB, three WAL files,
+# SHA256SUMS; 0700/0600), with temporary files that upload scripts must not
+# copy. Sets GEN to its path.
 make_fake_generation() {
   GEN=$1/$2
   mkdir -p "$1"
   mkdir -m 700 "$GEN" "$GEN/pg_wal"
   mkdir -p "$GEN/.tmpdir" && echo junk >"$GEN/.tmpdir/x"
-  head -c $((512 * 1024)) /dev/urandom | zstd -q -3 --check >"$GEN/base.tzst"
+  head -c $((${3:-512} * 1024)) /dev/urandom | zstd -q -3 --check >"$GEN/base.tzst"
   chmod 600 "$GEN/base.tzst"
   local i
   for i in 1 2 3; do add_fake_wal "$GEN" "$i" $((16 + i * 40)); done
