@@ -18,21 +18,27 @@ command -v aws >/dev/null || fail "no aws (install awscli)"
 command -v node >/dev/null || fail "no node (install nodejs)"
 
 # ---- s3rver, from the cache or installed into it
+s3rver_in() { # s3rver_in DIR: DIR holds s3rver $S3RVER_VERSION
+  [[ -f $1/node_modules/s3rver/package.json ]] &&
+    [[ $(node -p "require('$1/node_modules/s3rver/package.json').version" 2>/dev/null) == "$S3RVER_VERSION" ]]
+}
 cache=${PGBAK_TEST_CACHE:-/var/cache/pgbak-test}
-if ! mkdir -p "$cache" 2>/dev/null || [[ ! -w $cache ]]; then
-  cache=${XDG_CACHE_HOME:-$HOME/.cache}/pgbak-test
-  mkdir -p "$cache"
+if ! s3rver_in "$cache"; then
+  if ! mkdir -p "$cache" 2>/dev/null || [[ ! -w $cache ]]; then
+    cache=${XDG_CACHE_HOME:-$HOME/.cache}/pgbak-test
+    mkdir -p "$cache"
+  fi
+  (
+    flock 9
+    if ! s3rver_in "$cache"; then
+      command -v npm >/dev/null || fail "s3rver is not in $cache and there is no npm to install it (install npm)"
+      echo "installing s3rver@$S3RVER_VERSION into $cache (npm registry)"
+      npm install --prefix "$cache" --no-audit --no-fund --loglevel=error "s3rver@$S3RVER_VERSION" >"$T/npm.log" 2>&1 ||
+        fail "npm install s3rver@$S3RVER_VERSION into $cache failed: $(tail -n 3 "$T/npm.log" | tr '\n' ' ')"
+    fi
+  ) 9>"$cache/.lock"
 fi
 s3rver=$cache/node_modules/s3rver/bin/s3rver.js
-(
-  flock 9
-  if [[ ! -f $s3rver ]] || [[ $(node -p "require('$cache/node_modules/s3rver/package.json').version") != "$S3RVER_VERSION" ]]; then
-    command -v npm >/dev/null || fail "s3rver is not in $cache and there is no npm to install it (install npm)"
-    echo "installing s3rver@$S3RVER_VERSION into $cache (npm registry)"
-    npm install --prefix "$cache" --no-audit --no-fund --loglevel=error "s3rver@$S3RVER_VERSION" >"$T/npm.log" 2>&1 ||
-      fail "npm install s3rver@$S3RVER_VERSION into $cache failed: $(tail -n 3 "$T/npm.log" | tr '\n' ' ')"
-  fi
-) 9>"$cache/.lock"
 [[ -f $s3rver ]] || fail "no $s3rver after npm install"
 
 bucket=pgbak-test
