@@ -58,7 +58,10 @@ upload_cleanup() {
   for pid in "${UPLOAD_PIDS[@]}"; do stop_pid "$pid"; done
   UPLOAD_PIDS=()
 }
-trap '_upload_rc=$?; upload_cleanup; _e2e_exit $_upload_rc' EXIT
+# Chain to lib.sh's EXIT trap, with the test's exit status in $?.
+_upload_prev_exit=$(trap -p EXIT | sed -n "s/^trap -- '\(.*\)' EXIT\$/\1/p")
+[[ -n $_upload_prev_exit ]] || fail "upload_lib.sh: source it after e2e_init"
+trap '_upload_rc=$?; trap - ERR; set +e; upload_cleanup; (exit $_upload_rc); eval "$_upload_prev_exit"' EXIT
 
 # fake_wal_name N: the N-th WAL segment name of timeline 1.
 fake_wal_name() { printf '0000000100000000%08X' "$1"; }
