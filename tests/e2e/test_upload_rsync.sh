@@ -110,6 +110,17 @@ rsync -a -e "$ssh_cmd" "$user@127.0.0.1:$T/remote/" "$T/dl/"
 assert_same_tree "$GEN" "$T/dl/1763700000"
 ok "downloaded back over ssh: byte-identical"
 
+# ---- a local destination (e.g. a mounted file system), and a wrong directory
+mkdir -m 700 "$T/local"
+local_target() { PGBAK_RSYNC_TARGET=$T/local/ run_upload "$SCRIPT" "$GEN"; }
+assert_exit 0 local_target
+assert_same_tree "$GEN" "$T/local/1763700000"
+ok "a local destination works the same"
+wrong_dir() { (cd "$GEN/pg_wal" && PGBAK=$T/pgbak "$SCRIPT" 1763700000 1763700001); }
+assert_exit 2 wrong_dir
+assert_one_line_error backup-rsync
+ok "run outside the generation directory: exit 2, $LAST_STDERR"
+
 # ---- through a write-only rrsync login (target "user@host:")
 if command -v rrsync >/dev/null; then
   rr() {
