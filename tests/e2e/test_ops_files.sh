@@ -46,6 +46,8 @@ mkdir -p "$T/bk/1763700000/pg_wal" "$T/bk/1763800000/pg_wal" "$T/bk/scripts"
 touch "$T/bk/1763700000/pg_wal/000000010000000000000001.zst" "$T/bk/1763800000/pg_wal/000000010000000000000002.zst"
 assert_eq "1763700000 1763800000" "$(completions -D "$T/bk" verify "")" "generations for 'pgbak -D DIR verify <TAB>'"
 assert_eq "1763700000 1763800000" "$(PGBAK=$T/bk completions restore --generation "")" "generations from \$PGBAK"
+# Without bash-completion, bash splits "--dir=DIR" into three words.
+assert_eq "1763700000 1763800000" "$(completions --dir = "$T/bk" verify "")" "generations for 'pgbak --dir=DIR verify <TAB>'"
 assert_eq "000000010000000000000001 000000010000000000000002" \
   "$(completions --dir "$T/bk" restore-wal 0000)" "WAL names for 'pgbak --dir DIR restore-wal 0000<TAB>'"
 assert_eq "$T/bk" "$(completions -D "$T/b")" "directories for 'pgbak -D DIR<TAB>'"
