@@ -73,6 +73,15 @@ assert_eq "SHA256SUMS pg_wal/$(fake_wal_name 4).zst" "$(changed_files "$before" 
 assert_same_tree "$GEN" "$REMOTE"
 ok "a new file uploads just it and SHA256SUMS"
 
+# ---- two runs at once (a manual run next to pgbak's) both succeed
+add_fake_wal "$GEN" 7
+run_upload "$SCRIPT" "$GEN" >"$T/run1.out" 2>&1 & pid1=$!
+run_upload "$SCRIPT" "$GEN" >"$T/run2.out" 2>&1 & pid2=$!
+wait "$pid1" || fail "first of two concurrent runs failed: $(<"$T/run1.out")"
+wait "$pid2" || fail "second of two concurrent runs failed: $(<"$T/run2.out")"
+assert_same_tree "$GEN" "$REMOTE"
+ok "two concurrent runs both succeed"
+
 # ---- a data file that cannot be written: failure, old SHA256SUMS stays
 add_fake_wal "$GEN" 5
 mkdir -p "$REMOTE/pg_wal/$(fake_wal_name 5).zst/blocker"
