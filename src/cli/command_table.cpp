@@ -22,6 +22,10 @@ const Command kCommands[] = {
    nullptr, 0, 0, run_full_sync},
   {"wait", nullptr, "[TIMEOUT]", "wait until no sync runs; TIMEOUT seconds (0 = just test), exit 1 on timeout",
    nullptr, 0, 1, run_wait},
+  {"check", nullptr, "", "check the server's archive settings and that a switched WAL file arrives",
+   add_check_options, 0, 0, run_check},
+  {"prune", nullptr, "--keep N", "remove the oldest generations beyond the newest N complete ones",
+   add_prune_options, 0, 0, run_prune},
   {"help", nullptr, "[COMMAND]", "show help for a command", nullptr, 0, 1, nullptr},
 };
 // clang-format on

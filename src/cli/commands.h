@@ -16,5 +16,9 @@ int run_wait(Invocation& inv);
 
 // Options of `sync` (internal ones, used by archive-wal's background start).
 void add_sync_options(boost::program_options::options_description& d);
+int run_prune(Invocation& inv);
+int run_check(Invocation& inv);
+void add_check_options(boost::program_options::options_description& d);
+void add_prune_options(boost::program_options::options_description& d);
 
 }  // namespace pgbak
