@@ -6,6 +6,7 @@
 #include "ops/human.h"
 #include "ops/prune.h"
 #include "state/state_file.h"
+#include "sync/spawn.h"
 
 namespace po = boost::program_options;
 
@@ -38,6 +39,7 @@ int run_prune(Invocation& inv) {
     std::cout << (dry_run ? "would free " : "freed ") << human_bytes(total) << " in "
               << removed.size() << " generation" << (removed.size() == 1 ? "" : "s") << "\n";
   }
+  if (!dry_run) release_backup_lock(inv, state);
   return 0;
 }
 

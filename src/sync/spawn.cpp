@@ -52,4 +52,16 @@ void spawn_background_sync(const Invocation& inv, StateFile& state) {
   ::_exit(127);
 }
 
+void release_backup_lock(const Invocation& inv, StateFile& state) {
+  bool pending;
+  {
+    StateLock guard(state);
+    pending = state.read().pending != 0;
+    if (!pending) state.unlock(LockByte::kBackup);
+  }
+  // Started only after STATE is released: the child shares this open file description, and our
+  // unlock of STATE would otherwise drop a STATE lock the child believes it holds.
+  if (pending) spawn_background_sync(inv, state);
+}
+
 }  // namespace pgbak

@@ -14,4 +14,9 @@ constexpr int kInheritedLockFd = 3;
 // description, so the lock stays held for as long as the child runs.
 void spawn_background_sync(const Invocation& inv, StateFile& state);
 
+// For commands other than a sync that take BACKUP for a while (prune): an archive-wal that ran
+// meanwhile could not start a sync, so if work is pending the lock is handed to a new
+// background sync instead of being released.
+void release_backup_lock(const Invocation& inv, StateFile& state);
+
 }  // namespace pgbak

@@ -7,6 +7,7 @@
 
 #include "io/error.h"
 #include "io/fault.h"
+#include "ops/prune.h"
 #include "sync/backup_script.h"
 #include "sync/checksums.h"
 #include "sync/heuristic.h"
@@ -84,6 +85,20 @@ class Loop {
       run_archive_step();
       script_ts_.clear();
       finish_state(ctx_.state, kArchive);
+      prune_after_success();
+    }
+  }
+
+  // The `keep` setting: housekeeping after an upload, so its failure is logged, not retried.
+  void prune_after_success() {
+    if (ctx_.config.keep < 1) return;
+    try {
+      for (const auto& item : prune_generations(ctx_.dir, ctx_.config.keep, false)) {
+        ctx_.log.info("pruned generation " + item.generation + " (" + std::to_string(item.bytes) +
+                      " bytes)");
+      }
+    } catch (const Error& e) {
+      ctx_.log.error(std::string("cannot prune: ") + e.what());
     }
   }
 

@@ -59,4 +59,13 @@ after=$(readlink "$PGBAK/current")
 assert_match "generation $before has grown enough WAL" "$(cat "$PGBAK/sync.log")"
 assert_file "$PGBAK/$after/base.tzst"
 ok "the heuristic took a snapshot into generation $after ($(check_gap_free "$PGBAK/$after") segments, no gap)"
+
+# The keep setting: after a successful backup-script run, only the newest 2 generations stay.
+gens() { (cd "$PGBAK" && ls -d [0-9]* | sort -n | tr '\n' ' ' | sed 's/ $//'); }
+newest2=$(gens | tr ' ' '\n' | tail -n 2 | tr '\n' ' ' | sed 's/ $//')
+write_conf "keep = 2"
+assert_exit 0 pgbak_run force-sync
+assert_eq "$newest2" "$(gens)" "generations left with keep = 2"
+assert_match "pruned generation" "$(cat "$PGBAK/sync.log")"
+ok "keep = 2 pruned all but generations $newest2"
 cluster_stop main
