@@ -2,8 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <iterator>
+#include <optional>
 
 #include "io/error.h"
 #include "io/fault.h"
@@ -108,11 +111,26 @@ class Loop {
     auto gens = ctx_.dir.generations();
     auto current = ctx_.dir.current_name();
     if (!current) throw Error("no current generation to back up");
-    for (size_t i = 0; i + 1 < gens.size(); ++i) {
-      if (gens[i + 1] != *current) continue;
-      Generation prev = ctx_.dir.open_generation(gens[i]);
-      if (update_checksums(prev) > 0) run_script(prev);
+    auto it = std::find(gens.begin(), gens.end(), *current);
+    if (it != gens.begin() && it != gens.end()) {
+      // A generation archive-wal left behind as damaged (e.g. no pg_wal/) is not ours to upload.
+      try {
+        Generation prev = ctx_.dir.open_generation(*std::prev(it));
+        if (update_checksums(prev) > 0) owed_previous_ = prev.name;
+      } catch (const Error&) {
+      }
     }
+    // Remembered across retries: once its SHA256SUMS is updated, nothing else shows it is owed.
+    if (!owed_previous_.empty() && owed_previous_ != *current) {
+      std::optional<Generation> prev;
+      try {
+        prev = ctx_.dir.open_generation(owed_previous_);
+      } catch (const Error&) {
+        // Pruned or damaged meanwhile: nothing left to upload.
+      }
+      if (prev) run_script(*prev);
+    }
+    owed_previous_.clear();
     Generation gen = ctx_.dir.open_generation(*current);
     size_t added = update_checksums(gen);
     if (added > 0)
@@ -175,6 +193,7 @@ class Loop {
   SyncStatus status_;
   std::string script_ts_;
   int64_t last_ts_ = 0;
+  std::string owed_previous_;  // previous generation whose new files the script has not seen
 };
 
 }  // namespace

@@ -53,8 +53,16 @@ assert_eq "$(cd "$PGBAK/$gen" && { echo base.tzst; ls pg_wal | sed 's|^|pg_wal/|
   "$(awk '{print $2}' "$T/remote/$gen/SHA256SUMS" | sort)" "files listed in SHA256SUMS"
 ok "SHA256SUMS lists base.tzst and every WAL file and verifies with sha256sum -c"
 
+# WAL that reached the first generation after its last script run, just before the switch,
+# is uploaded too: the script runs once more for that generation.
+assert_eq "$(cd "$PGBAK/$first" && find . -type f ! -name system_identifier | sort)" \
+  "$(cd "$T/remote/$first" && find . -type f ! -name system_identifier | sort)" "files of generation $first, local vs copied"
+(cd "$T/remote/$first" && sha256sum --quiet -c SHA256SUMS) || fail "sha256sum -c of the copied generation $first"
+ok "the previous generation $first was copied completely, $(grep -c "^$first " "$T/script.calls") script run(s)"
+
 expect=$(cluster_psql main -c "SELECT (SELECT count(*) FROM pgbench_history), sum(abalance) FROM pgbench_accounts")
 cluster_stop main
+assert_exit 0 pgbak_run wait 60 # the shutdown may archive a last file; its upload must be done
 restore_by_hand "$T/remote/$gen" "$T/r.data"
 cluster_configure r "archive_mode = off"
 cluster_start r
