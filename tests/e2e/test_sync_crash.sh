@@ -34,6 +34,8 @@ sync=$(sync_pid)
 bb=$(children_named "$sync" pg_basebackup)
 gen=$(readlink "$PGBAK/current")
 sleep 1
+# Unthrottled from now on, in case the server archives something and starts a sync by itself.
+write_conf "basebackup-options = --checkpoint=fast"
 kill -9 "$sync"
 wait_for gone "$bb"
 ok "background sync $sync killed mid-snapshot; its pg_basebackup $bb died with it"
@@ -42,7 +44,6 @@ assert_no_file "$PGBAK/$gen/base.tzst" "partial base.tzst under its final name"
 assert_eq "pg_wal system_identifier" "$(ls "$PGBAK/$gen" | tr '\n' ' ' | sed 's/ $//')" "files in generation $gen"
 ok "no base.tzst and no temp file left; snapshot and script still marked running"
 
-write_conf "basebackup-options = --checkpoint=fast"
 assert_exit 0 pgbak_run sync
 assert_eq "$gen" "$(readlink "$PGBAK/current")" "current generation after the redone snapshot"
 assert_file "$PGBAK/$gen/base.tzst"
