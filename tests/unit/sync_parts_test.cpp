@@ -1,12 +1,16 @@
 // Pure pieces of the sync: SHA256SUMS text, wait's TIMEOUT, the log cut-back, sync.status and
 // the backup script's environment.
+#include <sys/stat.h>
+
 #include <boost/test/unit_test.hpp>
+#include <fstream>
 
 #include "io/error.h"
 #include "io/file.h"
 #include "sync/backup_script.h"
 #include "sync/checksums.h"
 #include "sync/heuristic.h"
+#include "sync/pg_basebackup.h"
 #include "sync/status_record.h"
 #include "sync/sync_log.h"
 #include "sync/wait.h"
@@ -99,6 +103,40 @@ BOOST_AUTO_TEST_CASE(snapshot_heuristic_thresholds) {
   BOOST_TEST(!snapshot_due(s, c));  // half of 1999 < 1000
   s = {100, 100000, std::nullopt};
   BOOST_TEST(!snapshot_due(s, c));  // no base: the snapshot is pending anyway
+}
+
+BOOST_AUTO_TEST_CASE(pg_basebackup_lookup_and_arguments) {
+  Config c = default_config();
+  c.pg_bindir = "/nonexistent/bin";
+  try {
+    find_pg_basebackup(c);
+    BOOST_FAIL("no error");
+  } catch (const Error& e) {
+    BOOST_TEST(std::string(e.what()).find("pg-bindir") != std::string::npos);
+  }
+  test::TempDir tmp;
+  std::string fake = tmp / "pg_basebackup";
+  {
+    std::ofstream out(fake);
+    out << "#!/bin/sh\n";
+  }
+  ::chmod(fake.c_str(), 0700);
+  c.pg_bindir = tmp.path();
+  BOOST_TEST(find_pg_basebackup(c) == fake);
+
+  c.basebackup_options = "  --checkpoint=fast   --max-rate=1M ";
+  c.conninfo = "host=/tmp port=5433";
+  std::vector<std::string> want = {fake,
+                                   "-D",
+                                   "-",
+                                   "-Ft",
+                                   "-X",
+                                   "none",
+                                   "--checkpoint=fast",
+                                   "--max-rate=1M",
+                                   "-d",
+                                   "host=/tmp port=5433"};
+  BOOST_TEST(basebackup_argv(fake, c) == want, boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
