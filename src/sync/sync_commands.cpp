@@ -1,6 +1,7 @@
 // `pgbak sync`, `force-sync` and `full-sync`, and the hidden `sync --background` that
 // archive-wal starts. All of them end up in the one sync loop while holding BACKUP.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
@@ -33,7 +34,18 @@ int run_background(const Invocation& inv, int lock_fd) {
   if (::fcntl(lock_fd, F_SETFD, FD_CLOEXEC) != 0)
     throw_sys("bad --lock-fd", std::to_string(lock_fd));
   BackupDir dir(inv.require_dir());
+  struct stat inherited {
+  }, lock_file{};
+  if (::fstat(lock_fd, &inherited) != 0 ||
+      ::fstatat(dir.fd(), "pgbak.lock", &lock_file, AT_SYMLINK_NOFOLLOW) != 0 ||
+      inherited.st_dev != lock_file.st_dev || inherited.st_ino != lock_file.st_ino) {
+    throw UsageError("--lock-fd=" + std::to_string(lock_fd) + " is not " + dir.path() +
+                     "/pgbak.lock");
+  }
   StateFile state(UniqueFd(lock_fd), dir.path());
+  // Normally a no-op (this open file description holds BACKUP already); run by hand, it makes
+  // sure no second sync starts.
+  if (!state.try_lock(LockByte::kBackup)) throw Error("cannot start a sync: another one runs");
   SyncLog log(false, inv.verbosity);
   run_loop(inv, dir, state, log, false);
   return 0;
