@@ -14,6 +14,14 @@ const Command kCommands[] = {
    nullptr, 0, 0, run_init},
   {"archive-wal", "wal", "PATH", "archive one WAL file (archive_command = 'pgbak archive-wal %p')",
    nullptr, 1, 1, run_archive_wal},
+  {"restore-wal", nullptr, "NAME DEST",
+   "restore one archived WAL file (restore_command = 'pgbak restore-wal %f %p')", nullptr, 2, 2,
+   run_restore_wal},
+  {"restore", nullptr, "PGDATA", "make a data directory that recovers from the archive",
+   add_restore_options, 1, 1, run_restore},
+  {"verify", nullptr, "[GENERATION...]",
+   "check every file, checksum and the WAL's continuity of the generations (default: all)",
+   nullptr, 0, -1, run_verify},
   {"help", nullptr, "[COMMAND]", "show help for a command", nullptr, 0, 1, nullptr},
 };
 // clang-format on

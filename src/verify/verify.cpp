@@ -1,0 +1,337 @@
+// `pgbak verify [GENERATION...]`: reads every stored file once, streaming, and reports every
+// problem on its own line: compressed data, SHA256SUMS, WAL headers, system identifiers, and
+// whether the WAL carries each base backup to the newest segment across timeline switches.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <iostream>
+#include <cstring>
+#include <map>
+#include <set>
+
+#include "cli/commands.h"
+#include "io/error.h"
+#include "io/file.h"
+#include "io/sha256.h"
+#include "io/zstd_stream.h"
+#include "repo/backup_dir.h"
+#include "restore/base_backup.h"
+#include "verify/sha256sums.h"
+#include "verify/timeline_history.h"
+#include "verify/wal_continuity.h"
+#include "verify/wal_file_check.h"
+
+namespace pgbak {
+namespace {
+
+constexpr uint32_t kDefaultSegSize = 16 << 20;
+constexpr size_t kMaxTextFile = 1 << 20;
+
+// Feeds a stream on after its first failure has been recorded, so that the rest of the file is
+// still hashed.
+class GuardedSink : public Sink {
+ public:
+  explicit GuardedSink(Sink& inner) : inner_(inner) {}
+  void write(std::span<const std::byte> data) override {
+    if (error_.empty()) run([&] { inner_.write(data); });
+  }
+  template <typename F>
+  void run(F&& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      if (error_.empty()) error_ = e.what();
+    }
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  Sink& inner_;
+  std::string error_;
+};
+
+class TeeSink : public Sink {
+ public:
+  TeeSink(Sink& a, Sink& b) : a_(a), b_(b) {}
+  void write(std::span<const std::byte> data) override {
+    a_.write(data);
+    b_.write(data);
+  }
+
+ private:
+  Sink& a_;
+  Sink& b_;
+};
+
+class TextSink : public Sink {
+ public:
+  void write(std::span<const std::byte> data) override {
+    if (text.size() + data.size() > kMaxTextFile) throw Error("too large for a text file");
+    text.append(reinterpret_cast<const char*>(data.data()), data.size());
+  }
+  std::string text;
+};
+
+struct Report {
+  uint64_t problems = 0;
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+  bool progress = ::isatty(2) == 1;
+
+  void problem(const std::string& line) {
+    clear_progress();
+    std::cout << line << "\n" << std::flush;
+    ++problems;
+  }
+  void show_progress(const std::string& gen, size_t i, size_t n) {
+    if (progress) std::cerr << "\rverify: generation " << gen << ": " << i << "/" << n << " files" << std::flush;
+  }
+  void clear_progress() {
+    if (progress) std::cerr << "\r\033[K" << std::flush;
+  }
+};
+
+// Reads a stored file once: its SHA-256 over the compressed bytes, and the decompressed bytes
+// into `content`. Returns the digest; `error` gets the first decompression or content failure.
+std::string scan_file(int dirfd, const std::string& name, const std::string& display, Sink& content,
+                      std::string& error, Report& report) {
+  UniqueFd fd = openat_or_throw(dirfd, name, O_RDONLY | O_NOFOLLOW, display);
+  ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  Sha256 sha;
+  ZstdDecompressor zstd(content, display);
+  GuardedSink guarded(zstd);
+  TeeSink tee(sha, guarded);
+  struct CountingSink : Sink {
+    Sink& next;
+    uint64_t n = 0;
+    explicit CountingSink(Sink& s) : next(s) {}
+    void write(std::span<const std::byte> d) override {
+      n += d.size();
+      next.write(d);
+    }
+  } counted(tee);
+  pump(fd.get(), counted, display);
+  guarded.run([&] { zstd.finish(); });
+  error = guarded.error();
+  ++report.files;
+  report.bytes += counted.n;
+  return sha.hex_digest();
+}
+
+std::string text_of(const std::string& s, const char* key) {
+  size_t at = s.find(key);
+  if (at == std::string::npos) return {};
+  size_t start = at + std::strlen(key);
+  return s.substr(start, s.find_first_of(" \n", start) - start);
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Timeline histories from every generation: a switch may have been archived into an older
+// generation than the WAL that follows it. The newest generation's copy wins.
+std::map<uint32_t, std::vector<HistoryEntry>> collect_histories(const BackupDir& dir,
+                                                                const std::vector<std::string>& gens) {
+  std::map<uint32_t, std::vector<HistoryEntry>> out;
+  for (const std::string& name : gens) {
+    Generation gen = dir.open_generation(name);
+    for (const std::string& file : list_dir(gen.wal_dir.get(), gen.path)) {
+      if (!ends_with(file, ".history.zst")) continue;
+      auto wal = parse_wal_name(file.substr(0, file.size() - 4));
+      if (!wal) continue;
+      TextSink text;
+      std::string error;
+      Report quiet;
+      quiet.progress = false;
+      scan_file(gen.wal_dir.get(), file, path_join(gen.path, file), text, error, quiet);
+      std::vector<HistoryEntry> entries;
+      if (error.empty() && !parse_timeline_history(text.text, wal->tli, entries)) out[wal->tli] = entries;
+    }
+  }
+  return out;
+}
+
+struct StoredWal {
+  WalName name;
+  std::string display;
+  uint64_t sysid = 0;
+  bool ok = false;
+};
+
+void verify_generation(const BackupDir& dir, const std::string& name,
+                       const std::map<uint32_t, std::vector<HistoryEntry>>& histories,
+                       Report& report, int verbosity) {
+  uint64_t problems_before = report.problems;
+  Generation gen = dir.open_generation(name);
+  std::map<std::string, std::string> digests;  // relative path -> digest, of readable files
+  std::set<std::string> present;
+
+  std::optional<BaseInfo> base;
+  std::string base_display = path_join(gen.path, kBaseFile);
+  if (::faccessat(gen.dir.get(), kBaseFile, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+    BaseScanner scanner;
+    TarReader tar(scanner, base_display);
+    std::string error;
+    present.insert(kBaseFile);
+    std::string digest = scan_file(gen.dir.get(), kBaseFile, base_display, tar, error, report);
+    if (error.empty()) {
+      try {
+        tar.finish();
+        base = scanner.info(base_display);
+      } catch (const Error& e) {
+        error = e.what();
+      }
+    }
+    if (error.empty()) {
+      digests[kBaseFile] = digest;
+    } else {
+      report.problem(error);
+    }
+  } else {
+    report.problem(base_display + ": missing (this generation cannot be restored on its own)");
+  }
+
+  std::vector<std::string> files = list_dir(gen.wal_dir.get(), gen.path);
+  std::sort(files.begin(), files.end());
+  std::vector<StoredWal> wals;
+  std::optional<uint64_t> stop_lsn;
+  uint32_t seg_size = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    report.show_progress(name, i + 1, files.size());
+    const std::string& file = files[i];
+    std::string rel = std::string(kWalDir) + "/" + file;
+    std::string display = path_join(gen.path, rel);
+    auto wal = ends_with(file, ".zst") ? parse_wal_name(file.substr(0, file.size() - 4)) : std::nullopt;
+    if (!wal) {
+      if (file.starts_with(".")) continue;  // a writer's temp file
+      report.problem(display + ": not a WAL file name");
+      continue;
+    }
+    present.insert(rel);
+    StoredWal stored{*wal, display};
+    std::string error, digest;
+    if (wal->kind == WalKind::kSegment || wal->kind == WalKind::kPartial) {
+      WalFileCheck check(*wal);
+      digest = scan_file(gen.wal_dir.get(), file, display, check, error, report);
+      if (error.empty()) {
+        if (auto why = check.finish()) error = display + ": " + *why;
+      }
+      stored.sysid = check.sysid();
+      if (error.empty() && seg_size == 0) seg_size = check.seg_size();
+    } else {
+      TextSink text;
+      digest = scan_file(gen.wal_dir.get(), file, display, text, error, report);
+      std::vector<HistoryEntry> entries;
+      if (error.empty() && wal->kind == WalKind::kHistory) {
+        if (auto why = parse_timeline_history(text.text, wal->tli, entries)) {
+          error = display + ": malformed timeline history: " + *why;
+        }
+      }
+      if (error.empty() && wal->kind == WalKind::kBackup && base &&
+          parse_lsn(text_of(text.text, "START WAL LOCATION: ")) == base->label->start_lsn) {
+        stop_lsn = parse_lsn(text_of(text.text, "STOP WAL LOCATION: "));
+      }
+    }
+    stored.ok = error.empty();
+    if (stored.ok) {
+      digests[rel] = digest;
+    } else {
+      report.problem(error);
+    }
+    wals.push_back(std::move(stored));
+  }
+  report.clear_progress();
+  if (seg_size == 0) seg_size = kDefaultSegSize;
+
+  // One system identifier per generation: the recorded one, else the base's, else the first
+  // segment's.
+  std::optional<uint64_t> sysid = read_generation_sysid(gen);
+  if (!sysid && base && base->sysid) sysid = base->sysid;
+  if (base && base->sysid && sysid != base->sysid) {
+    report.problem(base_display + ": system identifier " + std::to_string(*base->sysid) +
+                   " differs from the generation's " + std::to_string(*sysid));
+  }
+  for (const StoredWal& w : wals) {
+    if (!w.ok || w.sysid == 0) continue;
+    if (!sysid) sysid = w.sysid;
+    if (w.sysid != *sysid) {
+      report.problem(w.display + ": system identifier " + std::to_string(w.sysid) +
+                     " differs from the generation's " + std::to_string(*sysid) +
+                     " (a segment of another cluster)");
+    }
+  }
+
+  size_t unlisted = present.size();
+  if (auto text = read_small_file(gen.dir.get(), kSumsFile, path_join(gen.path, kSumsFile))) {
+    Sha256Sums sums = parse_sha256sums(*text);
+    for (const std::string& why : sums.problems) report.problem(path_join(gen.path, kSumsFile) + ": " + why);
+    for (const Sha256SumsEntry& e : sums.entries) {
+      std::string display = path_join(gen.path, e.path);
+      if (!present.count(e.path)) {
+        report.problem(display + ": listed in " + kSumsFile + " but missing");
+        continue;
+      }
+      --unlisted;
+      auto digest = digests.find(e.path);
+      if (digest != digests.end() && digest->second != e.digest) {
+        report.problem(display + ": SHA-256 " + digest->second + " differs from " + kSumsFile +
+                       " (" + e.digest + ")");
+      }
+    }
+  }
+
+  std::string summary;
+  if (base) {
+    ContinuityInput in;
+    in.seg_size = seg_size;
+    in.start_lsn = base->label->start_lsn;
+    in.start_tli = base->label->start_tli;
+    in.stop_lsn = stop_lsn;
+    in.histories = histories;
+    for (const StoredWal& w : wals) {
+      if (w.name.kind == WalKind::kSegment) in.segments.insert({w.name.tli, segment_number(w.name, seg_size)});
+    }
+    ContinuityResult c = check_continuity(in);
+    for (const std::string& why : c.problems) report.problem(gen.path + ": " + why);
+    summary = "base at " + format_lsn(in.start_lsn) + " on timeline " + std::to_string(in.start_tli) +
+              ", WAL to " +
+              (c.last_segment + 1 > c.first_segment ? segment_file_name(c.last_tli, c.last_segment, seg_size)
+                                                    : std::string("(none)")) +
+              " on timelines " + describe_path(c) + ", ";
+  }
+  if (verbosity >= 0) {
+    uint64_t found = report.problems - problems_before;
+    std::cout << "generation " << name << ": " << summary << present.size() << " files"
+              << (unlisted > 0 ? " (" + std::to_string(unlisted) + " not yet in " + kSumsFile + ")" : "")
+              << ": " << (found == 0 ? "ok" : std::to_string(found) + " problems") << "\n";
+  }
+}
+
+}  // namespace
+
+int run_verify(Invocation& inv) {
+  BackupDir dir(inv.require_dir());
+  std::vector<std::string> all = dir.generations();
+  std::vector<std::string> chosen = inv.args.empty() ? all : inv.args;
+  for (const std::string& g : chosen) {
+    if (!is_generation_name(g)) throw UsageError("invalid generation '" + g + "'");
+  }
+  Report report;
+  auto histories = collect_histories(dir, all);
+  for (const std::string& name : chosen) {
+    try {
+      verify_generation(dir, name, histories, report, inv.verbosity);
+    } catch (const Error& e) {
+      report.problem(e.what());
+    }
+  }
+  std::cout << "verify: " << chosen.size() << " generations, " << report.files << " files, "
+            << report.bytes << " bytes: "
+            << (report.problems == 0 ? "no problems" : std::to_string(report.problems) + " problems")
+            << "\n";
+  return report.problems == 0 ? 0 : 1;
+}
+
+}  // namespace pgbak
