@@ -1,0 +1,50 @@
+# Helpers for the restore and verify end-to-end tests; source after lib.sh.
+
+# make_base: give the current generation a base backup and SHA256SUMS, as
+# `pgbak full-sync` will (pg_basebackup -Ft -X none, zstd-compressed; digests
+# of base.tzst and pg_wal/*.zst with relative paths). Needs cluster main
+# running and a current generation (archive something first). Waits until the
+# backup's WAL (up to its .backup file) is archived.
+make_base() {
+  local name=${1:-main} gen
+  gen=$(readlink -f "$PGBAK/current") || fail "no current generation"
+  _e2e_with "$name" as_pg sh -c \
+    'pg_basebackup -D - -Ft -X none --checkpoint=fast | zstd -q -o "$1"' _ "$gen/base.tzst" ||
+    fail "pg_basebackup failed"
+  wait_archived "$name" --no-failures
+  write_sums "$gen"
+}
+
+# write_sums GEN_DIR: (re)write GEN_DIR/SHA256SUMS for base.tzst and pg_wal/*.zst.
+write_sums() {
+  as_pg sh -c 'umask 077 && cd "$1" && sha256sum base.tzst pg_wal/*.zst >SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS' _ "$1"
+}
+
+# table_sums NAME: one line that changes with any pgbench transaction.
+table_sums() {
+  cluster_psql "$1" -c "SELECT (SELECT sum(abalance) || ',' || count(*) FROM pgbench_accounts)
+    || ';' || (SELECT coalesce(sum(delta), 0) || ',' || count(*) FROM pgbench_history)
+    || ';' || (SELECT sum(tbalance) FROM pgbench_tellers) || ';' || (SELECT sum(bbalance) FROM pgbench_branches)"
+}
+
+# restore_and_start NAME [RESTORE_ARGS...]: pgbak restore into $T/NAME.data
+# (as root when run as root, so the owner comes from the backup), configure it
+# as cluster NAME without archiving, start it and wait until recovery ends.
+restore_and_start() {
+  local name=$1 conf=${RESTORE_CONF:-"archive_mode = off"}
+  shift
+  "$PGBAK_BIN" -D "$PGBAK" restore "$T/$name.data" "$@" >"$T/$name.restore.out" ||
+    fail "pgbak restore $* failed"
+  cluster_configure "$name" "$conf"
+  cluster_start "$name"
+  wait_recovered "$name"
+}
+
+# wait_recovered NAME [TIMEOUT]: wait until cluster NAME leaves recovery.
+wait_recovered() {
+  local deadline=$((SECONDS + ${2:-120}))
+  until [[ $(cluster_psql "$1" -c 'SELECT pg_is_in_recovery()') == f ]]; do
+    ((SECONDS < deadline)) || fail "cluster $1 still in recovery after ${2:-120}s"
+    sleep 0.3
+  done
+}
