@@ -77,7 +77,8 @@ BaseInfo read_base_label(const Generation& gen) {
   std::string display = path_join(gen.path, kBaseFile);
   int fd = ::openat(gen.dir.get(), kBaseFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ENOENT) throw Error("generation " + gen.name + " has no base backup (" + kBaseFile + ")");
+    if (errno == ENOENT)
+      throw Error("generation " + gen.name + " has no base backup (" + kBaseFile + ")");
     throw_sys("cannot open", display);
   }
   UniqueFd file(fd);

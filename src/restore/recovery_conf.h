@@ -8,7 +8,7 @@ namespace pgbak {
 struct RecoveryTarget {
   std::string setting;  // "recovery_target_time", "_lsn", "_name"; empty: recover to the end
   std::string value;
-  std::string action;   // recovery_target_action; empty: the server's default (pause)
+  std::string action;  // recovery_target_action; empty: the server's default (pause)
 };
 
 // Quotes a word for sh(1) (single quotes), unless it only holds characters sh leaves alone.

@@ -64,7 +64,8 @@ Request parse_request(const Invocation& inv) {
     r.target.setting = std::string("recovery_target_") + kind;
     r.target.value = value;
   }
-  if (targets > 1) throw UsageError("give at most one of --target-time, --target-lsn, --target-name");
+  if (targets > 1)
+    throw UsageError("give at most one of --target-time, --target-lsn, --target-name");
   if (r.target.setting == "recovery_target_time") {
     r.target_time = parse_timestamp(r.target.value);
     if (!r.target_time && r.generation.empty()) {
@@ -74,11 +75,13 @@ Request parse_request(const Invocation& inv) {
     }
   } else if (r.target.setting == "recovery_target_lsn") {
     r.target_lsn = parse_lsn(r.target.value);
-    if (!r.target_lsn) throw UsageError("invalid --target-lsn '" + r.target.value + "' (expected X/Y)");
+    if (!r.target_lsn)
+      throw UsageError("invalid --target-lsn '" + r.target.value + "' (expected X/Y)");
   }
   r.target.action = option(inv, "target-action");
   if (!r.target.action.empty()) {
-    if (r.target.action != "promote" && r.target.action != "pause" && r.target.action != "shutdown") {
+    if (r.target.action != "promote" && r.target.action != "pause" &&
+        r.target.action != "shutdown") {
       throw UsageError("--target-action must be promote, pause or shutdown");
     }
     if (r.target.setting.empty()) throw UsageError("--target-action needs a recovery target");
@@ -150,8 +153,9 @@ std::optional<TarExtractor::Owner> choose_owner(const Request& r, const BaseInfo
   }
   if (::geteuid() != 0) return std::nullopt;
   if (info.uid && *info.uid != 0) return TarExtractor::Owner{*info.uid, *info.gid};
-  throw UsageError("the base backup's files belong to root, which PostgreSQL refuses "
-                   "(HINT: give the server's user with --owner USER)");
+  throw UsageError(
+      "the base backup's files belong to root, which PostgreSQL refuses "
+      "(HINT: give the server's user with --owner USER)");
 }
 
 std::string self_path() {
@@ -194,8 +198,8 @@ void restore_into(const Request& r, const Invocation& inv, const Generation& gen
     throw_sys("cannot create directory", temp_display);
   }
   try {
-    UniqueFd root = openat_or_throw(parent_fd.get(), temp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
-                                    temp_display);
+    UniqueFd root =
+        openat_or_throw(parent_fd.get(), temp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, temp_display);
     if (::fchmod(root.get(), 0700) != 0) throw_sys("cannot chmod", temp_display);
     if (owner && ::fchown(root.get(), owner->uid, owner->gid) != 0) {
       throw_sys("cannot change the owner of", temp_display);
@@ -255,8 +259,9 @@ int run_restore(Invocation& inv) {
   if (inv.verbosity >= 0) {
     std::cout << "restored generation " << gen.name << " (" << describe(info) << ") into "
               << r.pgdata << "\n";
-    std::cout << "recovery: " << (r.target.setting.empty() ? "to the end of the archived WAL"
-                                                           : r.target.setting + " = '" + r.target.value + "'")
+    std::cout << "recovery: "
+              << (r.target.setting.empty() ? "to the end of the archived WAL"
+                                           : r.target.setting + " = '" + r.target.value + "'")
               << "\n";
     std::string start = "pg_ctl -D " + shell_quote(r.pgdata) + " start";
     if (owner && ::geteuid() == 0) {

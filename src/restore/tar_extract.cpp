@@ -30,7 +30,8 @@ std::optional<std::vector<std::string>> safe_components(const std::string& path)
 TarExtractor::TarExtractor(int root_fd, std::string root_display, std::optional<Owner> owner)
     : root_(root_fd), root_display_(std::move(root_display)), owner_(owner) {}
 
-UniqueFd TarExtractor::open_parent(const std::vector<std::string>& parts, const std::string& display) {
+UniqueFd TarExtractor::open_parent(const std::vector<std::string>& parts,
+                                   const std::string& display) {
   UniqueFd dir(::fcntl(root_, F_DUPFD_CLOEXEC, 0));
   if (!dir.valid()) throw_sys("cannot duplicate directory descriptor", root_display_);
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
@@ -46,7 +47,8 @@ UniqueFd TarExtractor::open_parent(const std::vector<std::string>& parts, const 
     }
     if (fd < 0) {
       if (errno == ELOOP || errno == ENOTDIR) {
-        throw Error("refusing to extract '" + display + "': a parent is not a directory (symlink?)");
+        throw Error("refusing to extract '" + display +
+                    "': a parent is not a directory (symlink?)");
       }
       throw_sys("cannot open directory for", display);
     }
@@ -77,7 +79,8 @@ void TarExtractor::begin(const TarEntry& entry) {
     case TarType::kDirectory: {
       if (::mkdirat(parent.get(), leaf.c_str(), 0700) != 0) {
         struct stat st;
-        if (errno != EEXIST || ::fstatat(parent.get(), leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        if (errno != EEXIST ||
+            ::fstatat(parent.get(), leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
             !S_ISDIR(st.st_mode)) {
           throw_sys("cannot create directory", display);
         }
@@ -130,7 +133,8 @@ void remove_tree(int dirfd, const std::string& name, const std::string& display)
   if (fd < 0) {
     if (errno == ENOENT) return;
     if (errno == ENOTDIR || errno == ELOOP) {
-      if (::unlinkat(dirfd, name.c_str(), 0) != 0 && errno != ENOENT) throw_sys("cannot remove", display);
+      if (::unlinkat(dirfd, name.c_str(), 0) != 0 && errno != ENOENT)
+        throw_sys("cannot remove", display);
       return;
     }
     throw_sys("cannot open directory", display);

@@ -227,7 +227,8 @@ void TarReader::on_extension_done() {
         if (c < '0' || c > '9' || len > kMaxExtension) bad("malformed pax header");
         len = len * 10 + static_cast<size_t>(c - '0');
       }
-      if (len <= space + 1 || len > rest.size() || rest[len - 1] != '\n') bad("malformed pax header");
+      if (len <= space + 1 || len > rest.size() || rest[len - 1] != '\n')
+        bad("malformed pax header");
       std::string_view record = rest.substr(space + 1, len - space - 2);
       rest = rest.substr(len);
       size_t eq = record.find('=');

@@ -30,8 +30,9 @@ std::optional<std::string> parse_timeline_history(std::string_view text, uint32_
     rest = rest.substr(value);
     auto lsn = parse_lsn(rest.substr(0, rest.find_first_of(" \t\r")));
     if (!lsn) return where + "bad switch point";
-    if (parent == 0 || parent >= tli) return where + "parent timeline " + std::to_string(parent) +
-                                             " is not below " + std::to_string(tli);
+    if (parent == 0 || parent >= tli)
+      return where + "parent timeline " + std::to_string(parent) + " is not below " +
+             std::to_string(tli);
     if (!out.empty() && (parent <= out.back().parent_tli || *lsn < out.back().switchpoint)) {
       return where + "timelines or switch points go backwards";
     }

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <iostream>
 #include <cstring>
+#include <iostream>
 #include <map>
 #include <set>
 
@@ -85,7 +85,9 @@ struct Report {
     ++problems;
   }
   void show_progress(const std::string& gen, size_t i, size_t n) {
-    if (progress) std::cerr << "\rverify: generation " << gen << ": " << i << "/" << n << " files" << std::flush;
+    if (progress)
+      std::cerr << "\rverify: generation " << gen << ": " << i << "/" << n << " files"
+                << std::flush;
   }
   void clear_progress() {
     if (progress) std::cerr << "\r\033[K" << std::flush;
@@ -127,13 +129,14 @@ std::string text_of(const std::string& s, const char* key) {
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // Timeline histories from every generation: a switch may have been archived into an older
 // generation than the WAL that follows it. The newest generation's copy wins.
-std::map<uint32_t, std::vector<HistoryEntry>> collect_histories(const BackupDir& dir,
-                                                                const std::vector<std::string>& gens) {
+std::map<uint32_t, std::vector<HistoryEntry>> collect_histories(
+    const BackupDir& dir, const std::vector<std::string>& gens) {
   std::map<uint32_t, std::vector<HistoryEntry>> out;
   for (const std::string& name : gens) {
     Generation gen = dir.open_generation(name);
@@ -147,7 +150,8 @@ std::map<uint32_t, std::vector<HistoryEntry>> collect_histories(const BackupDir&
       quiet.progress = false;
       scan_file(gen.wal_dir.get(), file, path_join(gen.path, file), text, error, quiet);
       std::vector<HistoryEntry> entries;
-      if (error.empty() && !parse_timeline_history(text.text, wal->tli, entries)) out[wal->tli] = entries;
+      if (error.empty() && !parse_timeline_history(text.text, wal->tli, entries))
+        out[wal->tli] = entries;
     }
   }
   return out;
@@ -203,7 +207,8 @@ void verify_generation(const BackupDir& dir, const std::string& name,
     const std::string& file = files[i];
     std::string rel = std::string(kWalDir) + "/" + file;
     std::string display = path_join(gen.path, rel);
-    auto wal = ends_with(file, ".zst") ? parse_wal_name(file.substr(0, file.size() - 4)) : std::nullopt;
+    auto wal =
+        ends_with(file, ".zst") ? parse_wal_name(file.substr(0, file.size() - 4)) : std::nullopt;
     if (!wal) {
       if (file.starts_with(".")) continue;  // a writer's temp file
       report.problem(display + ": not a WAL file name");
@@ -266,7 +271,8 @@ void verify_generation(const BackupDir& dir, const std::string& name,
   size_t unlisted = present.size();
   if (auto text = read_small_file(gen.dir.get(), kSumsFile, path_join(gen.path, kSumsFile))) {
     Sha256Sums sums = parse_sha256sums(*text);
-    for (const std::string& why : sums.problems) report.problem(path_join(gen.path, kSumsFile) + ": " + why);
+    for (const std::string& why : sums.problems)
+      report.problem(path_join(gen.path, kSumsFile) + ": " + why);
     for (const Sha256SumsEntry& e : sums.entries) {
       std::string display = path_join(gen.path, e.path);
       if (!present.count(e.path)) {
@@ -291,20 +297,23 @@ void verify_generation(const BackupDir& dir, const std::string& name,
     in.stop_lsn = stop_lsn;
     in.histories = histories;
     for (const StoredWal& w : wals) {
-      if (w.name.kind == WalKind::kSegment) in.segments.insert({w.name.tli, segment_number(w.name, seg_size)});
+      if (w.name.kind == WalKind::kSegment)
+        in.segments.insert({w.name.tli, segment_number(w.name, seg_size)});
     }
     ContinuityResult c = check_continuity(in);
     for (const std::string& why : c.problems) report.problem(gen.path + ": " + why);
-    summary = "base at " + format_lsn(in.start_lsn) + " on timeline " + std::to_string(in.start_tli) +
-              ", WAL to " +
-              (c.last_segment + 1 > c.first_segment ? segment_file_name(c.last_tli, c.last_segment, seg_size)
-                                                    : std::string("(none)")) +
+    summary = "base at " + format_lsn(in.start_lsn) + " on timeline " +
+              std::to_string(in.start_tli) + ", WAL to " +
+              (c.last_segment + 1 > c.first_segment
+                   ? segment_file_name(c.last_tli, c.last_segment, seg_size)
+                   : std::string("(none)")) +
               " on timelines " + describe_path(c) + ", ";
   }
   if (verbosity >= 0) {
     uint64_t found = report.problems - problems_before;
     std::cout << "generation " << name << ": " << summary << present.size() << " files"
-              << (unlisted > 0 ? " (" + std::to_string(unlisted) + " not yet in " + kSumsFile + ")" : "")
+              << (unlisted > 0 ? " (" + std::to_string(unlisted) + " not yet in " + kSumsFile + ")"
+                               : "")
               << ": " << (found == 0 ? "ok" : std::to_string(found) + " problems") << "\n";
   }
 }
@@ -329,7 +338,8 @@ int run_verify(Invocation& inv) {
   }
   std::cout << "verify: " << chosen.size() << " generations, " << report.files << " files, "
             << report.bytes << " bytes: "
-            << (report.problems == 0 ? "no problems" : std::to_string(report.problems) + " problems")
+            << (report.problems == 0 ? "no problems"
+                                     : std::to_string(report.problems) + " problems")
             << "\n";
   return report.problems == 0 ? 0 : 1;
 }

@@ -61,7 +61,8 @@ ContinuityResult check_continuity(const ContinuityInput& in) {
     }
     r.problems.push_back("timeline " + std::to_string(*it) + " does not descend from the base " +
                          "backup (timeline " + std::to_string(in.start_tli) + " at " +
-                         format_lsn(in.start_lsn) + "): recovery to the latest timeline would fail");
+                         format_lsn(in.start_lsn) +
+                         "): recovery to the latest timeline would fail");
   }
 
   // Segment s belongs to the newest timeline on the path that began at or before it: the

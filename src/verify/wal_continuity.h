@@ -19,8 +19,8 @@ struct ContinuityInput {
   uint32_t seg_size = 16 << 20;
   uint64_t start_lsn = 0;  // base backup start (backup_label)
   uint32_t start_tli = 1;
-  std::optional<uint64_t> stop_lsn;                      // backup end, when known (.backup file)
-  std::set<std::pair<uint32_t, uint64_t>> segments;      // (timeline, segment number) archived
+  std::optional<uint64_t> stop_lsn;                         // backup end, when known (.backup file)
+  std::set<std::pair<uint32_t, uint64_t>> segments;         // (timeline, segment number) archived
   std::map<uint32_t, std::vector<HistoryEntry>> histories;  // timeline -> its parsed history
 };
 
@@ -28,7 +28,7 @@ struct ContinuityResult {
   std::vector<uint32_t> timelines;  // followed, oldest first
   std::vector<uint64_t> switches;   // switch point into timelines[i + 1]
   uint64_t first_segment = 0;
-  uint64_t last_segment = 0;       // newest segment on the path (first_segment - 1 if none)
+  uint64_t last_segment = 0;  // newest segment on the path (first_segment - 1 if none)
   uint32_t last_tli = 0;
   uint64_t segments_on_path = 0;
   std::vector<std::string> problems;  // one line each: gaps and unfollowable switches

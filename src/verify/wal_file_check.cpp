@@ -52,7 +52,8 @@ void WalFileCheck::check_page() {
       !(h.info & kXlpLongHeader)) {
     return;
   }
-  if (std::all_of(page_.begin(), page_.end(), [](std::byte b) { return b == std::byte{0}; })) return;
+  if (std::all_of(page_.begin(), page_.end(), [](std::byte b) { return b == std::byte{0}; }))
+    return;
   if (bad_pages_++ == 0) {
     char magic[16];
     std::snprintf(magic, sizeof magic, "0x%04X", h.magic);

@@ -62,9 +62,10 @@ BOOST_AUTO_TEST_CASE(restore_command_quoting) {
              "'/opt/pg bak' -D '/srv/50%%'\\''s' -c /etc/p.conf restore-wal %f %p");
   BOOST_TEST(conf_quote("it's \\") == "'it''s \\\\'");
   RecoveryTarget t{"recovery_target_time", "2026-11-21 05:00:00+00", "promote"};
-  BOOST_TEST(recovery_settings("gen 1", "cmd", t) ==
-             "\n# Added by pgbak restore: gen 1\nrestore_command = 'cmd'\n"
-             "recovery_target_time = '2026-11-21 05:00:00+00'\nrecovery_target_action = 'promote'\n");
+  BOOST_TEST(
+      recovery_settings("gen 1", "cmd", t) ==
+      "\n# Added by pgbak restore: gen 1\nrestore_command = 'cmd'\n"
+      "recovery_target_time = '2026-11-21 05:00:00+00'\nrecovery_target_action = 'promote'\n");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

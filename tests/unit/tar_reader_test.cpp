@@ -39,7 +39,10 @@ class TarBuilder {
     put_octal(header, 136, 12, 1700000000);
     header[156] = type;
     std::memcpy(&header[157], link.data(), std::min<size_t>(link.size(), 100));
-    std::memcpy(&header[257], "ustar\0" "00", 8);
+    std::memcpy(&header[257],
+                "ustar\0"
+                "00",
+                8);
     std::memset(&header[148], ' ', 8);
     unsigned sum = 0;
     for (unsigned char c : header) sum += c;
@@ -64,7 +67,8 @@ class TarBuilder {
  private:
   static void put_octal(std::string& h, size_t off, size_t len, uint64_t v) {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%0*llo", static_cast<int>(len - 1), static_cast<unsigned long long>(v));
+    std::snprintf(buf, sizeof buf, "%0*llo", static_cast<int>(len - 1),
+                  static_cast<unsigned long long>(v));
     std::memcpy(&h[off], buf, len - 1);
   }
 };
@@ -115,8 +119,10 @@ BOOST_AUTO_TEST_CASE(reads_entries_in_any_chunking) {
     BOOST_TEST(rec.log.str() ==
                "begin backup_label 0 30 600 1000 \ndata START WAL LOCATION: 0/2000028\n\n"
                "begin base/ 5 0 700 1000 \ndata \n"
-               "begin base/1/1234 0 1000 640 1000 \ndata " + std::string(1000, 'x') + "\n"
-               "begin pg_tblspc/16385 2 0 777 1000 /srv/ts\ndata \n");
+               "begin base/1/1234 0 1000 640 1000 \ndata " +
+                   std::string(1000, 'x') +
+                   "\n"
+                   "begin pg_tblspc/16385 2 0 777 1000 /srv/ts\ndata \n");
   }
 }
 

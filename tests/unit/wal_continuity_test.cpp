@@ -43,8 +43,9 @@ BOOST_AUTO_TEST_CASE(reports_each_gap_once) {
   auto r = check_continuity(in);
   BOOST_TEST_REQUIRE(r.problems.size() == 2u);
   BOOST_TEST(r.problems[0] == "gap: missing segment 000000010000000000000005");
-  BOOST_TEST(r.problems[1] ==
-             "gap: missing segments 000000010000000000000007 to 000000010000000000000009 (3 segments)");
+  BOOST_TEST(
+      r.problems[1] ==
+      "gap: missing segments 000000010000000000000007 to 000000010000000000000009 (3 segments)");
 }
 
 BOOST_AUTO_TEST_CASE(missing_start_and_backup_end) {
@@ -54,8 +55,9 @@ BOOST_AUTO_TEST_CASE(missing_start_and_backup_end) {
   auto r = check_continuity(in);
   BOOST_TEST_REQUIRE(r.problems.size() == 2u);
   BOOST_TEST(r.problems[0] == "gap: missing segment 000000010000000000000003");
-  BOOST_TEST(r.problems[1].find("000000010000000000000005, needed to make the base backup consistent") !=
-             std::string::npos);
+  BOOST_TEST(
+      r.problems[1].find("000000010000000000000005, needed to make the base backup consistent") !=
+      std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(follows_timeline_switches) {
@@ -96,9 +98,10 @@ BOOST_AUTO_TEST_CASE(switch_without_history_or_before_the_base) {
 
 BOOST_AUTO_TEST_CASE(parses_history_files) {
   std::vector<HistoryEntry> h;
-  BOOST_TEST(!parse_timeline_history("1\t0/3000000\tno recovery target specified\n\n"
-                                     "2\t0/50000A0\tat restore point \"x\"\n",
-                                     3, h));
+  BOOST_TEST(
+      !parse_timeline_history("1\t0/3000000\tno recovery target specified\n\n"
+                              "2\t0/50000A0\tat restore point \"x\"\n",
+                              3, h));
   BOOST_TEST_REQUIRE(h.size() == 2u);
   BOOST_TEST(h[1].parent_tli == 2u);
   BOOST_TEST(h[1].switchpoint == 0x50000A0u);
