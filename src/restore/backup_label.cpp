@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "io/lines.h"
 #include "wal/wal_name.h"
 
 namespace pgbak {
@@ -38,9 +39,7 @@ std::optional<BackupLabel> parse_backup_label(std::string_view text) {
   BackupLabel b;
   bool have_lsn = false, have_tli = false;
   while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    std::string_view line = next_line(text);
     size_t colon = line.find(": ");
     if (colon == std::string_view::npos) continue;
     std::string_view key = line.substr(0, colon), value = trim(line.substr(colon + 2));

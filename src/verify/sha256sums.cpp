@@ -2,15 +2,15 @@
 
 #include <cctype>
 
+#include "io/lines.h"
+
 namespace pgbak {
 
 Sha256Sums parse_sha256sums(std::string_view text) {
   Sha256Sums out;
   int number = 0;
   while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    std::string_view line = next_line(text);
     ++number;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) continue;

@@ -1,5 +1,6 @@
 #include "verify/timeline_history.h"
 
+#include "io/lines.h"
 #include "wal/wal_name.h"
 
 namespace pgbak {
@@ -9,9 +10,7 @@ std::optional<std::string> parse_timeline_history(std::string_view text, uint32_
   out.clear();
   int number = 0;
   while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    std::string_view line = next_line(text);
     ++number;
     size_t start = line.find_first_not_of(" \t\r");
     if (start == std::string_view::npos || line[start] == '#') continue;

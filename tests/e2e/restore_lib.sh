@@ -48,3 +48,13 @@ wait_recovered() {
     sleep 0.3
   done
 }
+
+# start_main SCALE: pgbak init, cluster main archiving through pgbak, started,
+# pgbench -i at SCALE, and its WAL archived.
+start_main() {
+  pgbak_init
+  cluster_init main
+  cluster_start main
+  cluster_pgbench main -i -s "$1" -q >>"$T/pgbench.log" 2>&1
+  wait_archived main --no-failures
+}

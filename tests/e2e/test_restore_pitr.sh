@@ -6,11 +6,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/restore_lib.sh"
 e2e_init
-pgbak_init
-cluster_init main
-cluster_start main
-cluster_pgbench main -i -s 2 -q >>"$T/pgbench.log" 2>&1
-wait_archived main --no-failures
+start_main 2
 make_base
 ok "base backup in generation $(readlink "$PGBAK/current")"
 

@@ -5,11 +5,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/restore_lib.sh"
 e2e_init
-pgbak_init
-cluster_init main
-cluster_start main
-cluster_pgbench main -i -s 1 -q >>"$T/pgbench.log" 2>&1
-wait_archived main --no-failures
+start_main 1
 make_base
 cluster_pgbench main -c 2 -T 2 >>"$T/pgbench.log" 2>&1
 wait_archived main --no-failures

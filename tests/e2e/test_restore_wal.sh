@@ -1,15 +1,11 @@
 #!/usr/bin/env bash
-# restore-wal as restore_command: byte-identical files, newest generation
+# restore-wal as restore_command: byte-identical files, current generation
 # first, quiet exit 1 for names not archived, clear errors otherwise; restore
 # refuses a non-empty PGDATA and leaves nothing behind on a corrupt base.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/restore_lib.sh"
 e2e_init
-pgbak_init
-cluster_init main
-cluster_start main
-cluster_pgbench main -i -s 1 -q >>"$T/pgbench.log" 2>&1
-wait_archived main --no-failures
+start_main 1
 seg=$LAST_SWITCH_WAL
 mkdir -p "$T/restored" && chown postgres "$T/restored" 2>/dev/null || true
 
