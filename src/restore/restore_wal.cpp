@@ -18,13 +18,14 @@ namespace pgbak {
 namespace {
 
 struct Found {
-  Generation gen;
+  std::string generation;
   UniqueFd fd;
   std::string display;
 };
 
 // The copy in `current` wins, then older generations newest first: a newer generation holds the
-// file PostgreSQL archived last (after a server went back in time, the copies differ).
+// file PostgreSQL archived last (after a server went back in time, the copies differ). A
+// generation without the file (or without pg_wal/) is passed over.
 std::optional<Found> find_archived(const BackupDir& dir, const std::string& stored) {
   std::vector<std::string> order;
   auto current = dir.current_name();
@@ -34,14 +35,14 @@ std::optional<Found> find_archived(const BackupDir& dir, const std::string& stor
     if (*it != current) order.push_back(*it);
   }
   for (const std::string& name : order) {
-    Generation gen = dir.open_generation(name);
-    std::string display = path_join(path_join(gen.path, kWalDir), stored);
-    int fd = ::openat(gen.wal_dir.get(), stored.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    std::string rel = name + "/" + kWalDir + "/" + stored;
+    std::string display = path_join(dir.path(), rel);
+    int fd = ::openat(dir.fd(), rel.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
       if (errno == ENOENT) continue;
       throw_sys("cannot open", display);
     }
-    return Found{std::move(gen), UniqueFd(fd), display};
+    return Found{name, UniqueFd(fd), display};
   }
   return std::nullopt;
 }
@@ -91,7 +92,7 @@ int run_restore_wal(Invocation& inv) {
     throw;
   }
   if (inv.verbosity > 0) {
-    std::cout << "restored " << name << " from generation " << found->gen.name << "\n";
+    std::cout << "restored " << name << " from generation " << found->generation << "\n";
   }
   return 0;
 }

@@ -139,7 +139,13 @@ std::map<uint32_t, std::vector<HistoryEntry>> collect_histories(
     const BackupDir& dir, const std::vector<std::string>& gens) {
   std::map<uint32_t, std::vector<HistoryEntry>> out;
   for (const std::string& name : gens) {
-    Generation gen = dir.open_generation(name);
+    std::optional<Generation> opened;
+    try {
+      opened = dir.open_generation(name);
+    } catch (const Error&) {
+      continue;  // reported when the generation itself is verified
+    }
+    Generation& gen = *opened;
     for (const std::string& file : list_dir(gen.wal_dir.get(), gen.path)) {
       if (!ends_with(file, ".history.zst")) continue;
       auto wal = parse_wal_name(file.substr(0, file.size() - 4));
