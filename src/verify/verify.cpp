@@ -84,10 +84,8 @@ struct Report {
     std::cout << line << "\n" << std::flush;
     ++problems;
   }
-  void show_progress(const std::string& gen, size_t i, size_t n) {
-    if (progress)
-      std::cerr << "\rverify: generation " << gen << ": " << i << "/" << n << " files"
-                << std::flush;
+  void show_progress(const std::string& gen, const std::string& what) {
+    if (progress) std::cerr << "\r\033[Kverify: generation " << gen << ": " << what << std::flush;
   }
   void clear_progress() {
     if (progress) std::cerr << "\r\033[K" << std::flush;
@@ -181,6 +179,7 @@ void verify_generation(const BackupDir& dir, const std::string& name,
   std::optional<BaseInfo> base;
   std::string base_display = path_join(gen.path, kBaseFile);
   if (::faccessat(gen.dir.get(), kBaseFile, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+    report.show_progress(name, kBaseFile);
     BaseScanner scanner;
     TarReader tar(scanner, base_display);
     std::string error;
@@ -209,7 +208,8 @@ void verify_generation(const BackupDir& dir, const std::string& name,
   std::optional<uint64_t> stop_lsn;
   uint32_t seg_size = 0;
   for (size_t i = 0; i < files.size(); ++i) {
-    report.show_progress(name, i + 1, files.size());
+    report.show_progress(name,
+                         std::to_string(i + 1) + "/" + std::to_string(files.size()) + " WAL files");
     const std::string& file = files[i];
     std::string rel = std::string(kWalDir) + "/" + file;
     std::string display = path_join(gen.path, rel);

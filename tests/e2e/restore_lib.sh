@@ -58,3 +58,18 @@ start_main() {
   cluster_pgbench main -i -s "$1" -q >>"$T/pgbench.log" 2>&1
   wait_archived main --no-failures
 }
+
+# new_generation [NAME]: start a generation and switch current to it, then
+# make_base into it, as a snapshot by the sync does. Prints nothing; the new
+# generation's name is in NEW_GEN.
+new_generation() {
+  local old now
+  old=$(readlink "$PGBAK/current")
+  now=$(date +%s)
+  NEW_GEN=$((now > old ? now : old + 1))
+  as_pg mkdir -m 700 "$PGBAK/$NEW_GEN" "$PGBAK/$NEW_GEN/pg_wal"
+  as_pg cp "$PGBAK/$old/system_identifier" "$PGBAK/$NEW_GEN/"
+  as_pg ln -sfn "$NEW_GEN" "$PGBAK/current.new"
+  as_pg mv -T "$PGBAK/current.new" "$PGBAK/current"
+  make_base "${1:-main}"
+}
