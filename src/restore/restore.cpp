@@ -2,6 +2,7 @@
 // through `pgbak restore-wal` when started.
 #include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "cli/commands.h"
 #include "io/durable_writer.h"
 #include "io/error.h"
+#include "io/fault.h"
 #include "io/file.h"
 #include "io/zstd_stream.h"
 #include "repo/backup_dir.h"
@@ -187,13 +189,26 @@ void append_file(int root, const char* name, const std::string& text, const std:
   }
 }
 
+// Removes temp directories of earlier restores into the same PGDATA whose process is gone
+// (killed before it could clean up).
+void remove_stale_temps(int parent_fd, const std::string& parent, const std::string& prefix) {
+  for (const std::string& name : list_dir(parent_fd, parent)) {
+    if (!name.starts_with(prefix)) continue;
+    std::string pid = name.substr(prefix.size());
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (::kill(static_cast<pid_t>(std::stol(pid)), 0) == 0 || errno != ESRCH) continue;
+    remove_tree(parent_fd, name, path_join(parent, name));
+  }
+}
+
 void restore_into(const Request& r, const Invocation& inv, const Generation& gen,
                   std::optional<TarExtractor::Owner> owner, const std::string& parent,
                   const std::string& leaf, bool pgdata_exists) {
   UniqueFd parent_fd = open_dir(parent);
-  std::string temp = "." + leaf + ".pgbak-restore." + std::to_string(::getpid());
+  std::string prefix = "." + leaf + ".pgbak-restore.";
+  remove_stale_temps(parent_fd.get(), parent, prefix);
+  std::string temp = prefix + std::to_string(::getpid());
   std::string temp_display = path_join(parent, temp);
-  remove_tree(parent_fd.get(), temp, temp_display);  // left over by a killed earlier run
   if (::mkdirat(parent_fd.get(), temp.c_str(), 0700) != 0) {
     throw_sys("cannot create directory", temp_display);
   }
@@ -219,6 +234,7 @@ void restore_into(const Request& r, const Invocation& inv, const Generation& gen
     // publish a directory whose contents a crash could still lose.
     if (::syncfs(root.get()) != 0) throw_sys("cannot sync the file system of", temp_display);
     if (pgdata_exists) check_pgdata(r.pgdata);  // still empty: rename replaces it
+    fault_point("restore-before-rename");
     if (::renameat(parent_fd.get(), temp.c_str(), parent_fd.get(), leaf.c_str()) != 0) {
       throw_sys("cannot rename '" + temp_display + "' to", r.pgdata);
     }

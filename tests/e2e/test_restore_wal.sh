@@ -56,6 +56,16 @@ ok "restore refuses a non-empty PGDATA and a directory without base backups"
 
 make_base
 gen=$(readlink -f "$PGBAK/current")
+rc=0
+PGBAK_FAULT=restore-before-rename "$PGBAK_BIN" -D "$PGBAK" restore "$T/killed.data" >/dev/null 2>&1 || rc=$?
+assert_eq 137 "$rc" "exit status of a restore killed before its rename"
+assert_no_file "$T/killed.data"
+[[ -n $(ls -A "$T" | grep '^\.killed\.data\.pgbak-restore\.') ]] || fail "no temp directory left by the killed restore"
+assert_exit 0 "$PGBAK_BIN" -D "$PGBAK" restore "$T/killed.data"
+assert_file "$T/killed.data/backup_label"
+assert_file "$T/killed.data/recovery.signal"
+assert_eq "" "$(ls -A "$T" | grep pgbak-restore || true)" "temp directories after restoring again"
+ok "a restore killed before its rename leaves no PGDATA; the next one cleans up and succeeds"
 size=$(stat -c %s "$gen/base.tzst")
 truncate -s $((size * 2 / 3)) "$gen/base.tzst"
 mkdir "$T/empty.data"
