@@ -22,6 +22,10 @@ const Command kCommands[] = {
   {"verify", nullptr, "[GENERATION...]",
    "check every file, checksum and the WAL's continuity of the generations (default: all)",
    nullptr, 0, -1, run_verify},
+  {"check", nullptr, "", "check the server's archive settings and that a switched WAL file arrives",
+   add_check_options, 0, 0, run_check},
+  {"prune", nullptr, "--keep N", "remove the oldest generations beyond the newest N complete ones",
+   add_prune_options, 0, 0, run_prune},
   {"help", nullptr, "[COMMAND]", "show help for a command", nullptr, 0, 1, nullptr},
 };
 // clang-format on

@@ -13,5 +13,9 @@ int run_restore_wal(Invocation& inv);
 int run_restore(Invocation& inv);
 void add_restore_options(boost::program_options::options_description& options);
 int run_verify(Invocation& inv);
+int run_prune(Invocation& inv);
+int run_check(Invocation& inv);
+void add_check_options(boost::program_options::options_description& d);
+void add_prune_options(boost::program_options::options_description& d);
 
 }  // namespace pgbak
