@@ -34,6 +34,9 @@ struct ContinuityResult {
   std::vector<std::string> problems;  // one line each: gaps and unfollowable switches
 };
 
+// Follows the newest timeline that descends from the base backup (reporting newer ones that do
+// not, or whose history is missing), then lists every segment missing between the backup's start
+// and the newest segment on that path (at least to the backup's end), grouped into ranges.
 ContinuityResult check_continuity(const ContinuityInput& in);
 
 // "1 -> 2 (at 0/5000000)" style description of the path followed.
