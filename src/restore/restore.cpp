@@ -164,7 +164,11 @@ std::string self_path() {
   char buf[PATH_MAX];
   ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
   if (n < 0) throw_sys("cannot find this program's path", "/proc/self/exe");
-  return std::string(buf, static_cast<size_t>(n));
+  std::string path(buf, static_cast<size_t>(n));
+  // A binary replaced while running (an upgrade) shows as "PATH (deleted)": a restore_command
+  // naming it would fail during recovery.
+  if (::access(path.c_str(), X_OK) != 0) throw_sys("cannot use this program's path", path);
+  return path;
 }
 
 void extract_base(const Generation& gen, int root, const std::string& display,

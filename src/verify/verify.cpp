@@ -168,156 +168,190 @@ struct StoredWal {
   bool ok = false;
 };
 
-void verify_generation(const BackupDir& dir, const std::string& name,
-                       const std::map<uint32_t, std::vector<HistoryEntry>>& histories,
-                       Report& report, int verbosity) {
-  uint64_t problems_before = report.problems;
-  Generation gen = dir.open_generation(name);
-  std::map<std::string, std::string> digests;  // relative path -> digest, of readable files
-  std::set<std::string> present;
+// The checks of one generation, in the order they run; each reports its own problems.
+class GenerationCheck {
+ public:
+  GenerationCheck(const BackupDir& dir, const std::string& name, Report& report)
+      : gen_(dir.open_generation(name)), report_(report) {}
 
-  std::optional<BaseInfo> base;
-  std::string base_display = path_join(gen.path, kBaseFile);
-  if (::faccessat(gen.dir.get(), kBaseFile, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-    report.show_progress(name, kBaseFile);
-    BaseScanner scanner;
-    TarReader tar(scanner, base_display);
-    std::string error;
-    present.insert(kBaseFile);
-    std::string digest = scan_file(gen.dir.get(), kBaseFile, base_display, tar, error, report);
-    if (error.empty()) {
-      try {
-        tar.finish();
-        base = scanner.info(base_display);
-      } catch (const Error& e) {
-        error = e.what();
-      }
-    }
-    if (error.empty()) {
-      digests[kBaseFile] = digest;
-    } else {
-      report.problem(error);
-    }
-  } else {
-    report.problem(base_display + ": missing (this generation cannot be restored on its own)");
+  void check_base();
+  void check_wal_files();
+  void check_system_identifiers();
+  void check_sums();
+  // Returns the description of the base and the WAL path for the generation's summary line.
+  std::string check_continuity(const std::map<uint32_t, std::vector<HistoryEntry>>& histories);
+
+  size_t files() const { return present_.size(); }
+  size_t unlisted() const { return present_.size() - listed_.size(); }
+
+ private:
+  Generation gen_;
+  Report& report_;
+  std::map<std::string, std::string> digests_;  // relative path -> digest, of readable files
+  std::set<std::string> present_;
+  std::set<std::string> listed_;  // present and in SHA256SUMS
+  std::optional<BaseInfo> base_;
+  std::vector<StoredWal> wals_;
+  std::optional<uint64_t> stop_lsn_;
+  uint32_t seg_size_ = 0;
+};
+
+void GenerationCheck::check_base() {
+  std::string display = path_join(gen_.path, kBaseFile);
+  if (::faccessat(gen_.dir.get(), kBaseFile, F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
+    report_.problem(display + ": missing (this generation cannot be restored on its own)");
+    return;
   }
+  report_.show_progress(gen_.name, kBaseFile);
+  present_.insert(kBaseFile);
+  BaseScanner scanner;
+  TarReader tar(scanner, display);
+  std::string error;
+  std::string digest = scan_file(gen_.dir.get(), kBaseFile, display, tar, error, report_);
+  if (error.empty()) {
+    try {
+      tar.finish();
+      base_ = scanner.info(display);
+    } catch (const Error& e) {
+      error = e.what();
+    }
+  }
+  if (!error.empty()) return report_.problem(error);
+  digests_[kBaseFile] = digest;
+}
 
-  std::vector<std::string> files = list_dir(gen.wal_dir.get(), gen.path);
+void GenerationCheck::check_wal_files() {
+  std::vector<std::string> files = list_dir(gen_.wal_dir.get(), gen_.path);
   std::sort(files.begin(), files.end());
-  std::vector<StoredWal> wals;
-  std::optional<uint64_t> stop_lsn;
-  uint32_t seg_size = 0;
   for (size_t i = 0; i < files.size(); ++i) {
-    report.show_progress(name,
-                         std::to_string(i + 1) + "/" + std::to_string(files.size()) + " WAL files");
+    report_.show_progress(
+        gen_.name, std::to_string(i + 1) + "/" + std::to_string(files.size()) + " WAL files");
     const std::string& file = files[i];
     std::string rel = std::string(kWalDir) + "/" + file;
-    std::string display = path_join(gen.path, rel);
+    std::string display = path_join(gen_.path, rel);
     auto wal =
         ends_with(file, ".zst") ? parse_wal_name(file.substr(0, file.size() - 4)) : std::nullopt;
     if (!wal) {
-      if (file.starts_with(".")) continue;  // a writer's temp file
-      report.problem(display + ": not a WAL file name");
-      continue;
+      if (!file.starts_with(".")) report_.problem(display + ": not a WAL file name");
+      continue;  // a leading dot: a writer's temp file
     }
-    present.insert(rel);
+    present_.insert(rel);
     StoredWal stored{*wal, display};
     std::string error, digest;
     if (wal->kind == WalKind::kSegment || wal->kind == WalKind::kPartial) {
       WalFileCheck check(*wal);
-      digest = scan_file(gen.wal_dir.get(), file, display, check, error, report);
+      digest = scan_file(gen_.wal_dir.get(), file, display, check, error, report_);
       if (error.empty()) {
         if (auto why = check.finish()) error = display + ": " + *why;
       }
       stored.sysid = check.sysid();
-      if (error.empty() && seg_size == 0) seg_size = check.seg_size();
+      if (error.empty() && seg_size_ == 0) seg_size_ = check.seg_size();
     } else {
       TextSink text;
-      digest = scan_file(gen.wal_dir.get(), file, display, text, error, report);
+      digest = scan_file(gen_.wal_dir.get(), file, display, text, error, report_);
       std::vector<HistoryEntry> entries;
       if (error.empty() && wal->kind == WalKind::kHistory) {
         if (auto why = parse_timeline_history(text.text, wal->tli, entries)) {
           error = display + ": malformed timeline history: " + *why;
         }
       }
-      if (error.empty() && wal->kind == WalKind::kBackup && base &&
-          parse_lsn(text_of(text.text, "START WAL LOCATION: ")) == base->label->start_lsn) {
-        stop_lsn = parse_lsn(text_of(text.text, "STOP WAL LOCATION: "));
+      // The backup history file of this generation's base says where the backup ended.
+      if (error.empty() && wal->kind == WalKind::kBackup && base_ &&
+          parse_lsn(text_of(text.text, "START WAL LOCATION: ")) == base_->label->start_lsn) {
+        stop_lsn_ = parse_lsn(text_of(text.text, "STOP WAL LOCATION: "));
       }
     }
     stored.ok = error.empty();
     if (stored.ok) {
-      digests[rel] = digest;
+      digests_[rel] = digest;
     } else {
-      report.problem(error);
+      report_.problem(error);
     }
-    wals.push_back(std::move(stored));
+    wals_.push_back(std::move(stored));
   }
-  report.clear_progress();
-  if (seg_size == 0) seg_size = kDefaultSegSize;
+  report_.clear_progress();
+  if (seg_size_ == 0) seg_size_ = kDefaultSegSize;
+}
 
-  // One system identifier per generation: the recorded one, else the base's, else the first
-  // segment's.
-  std::optional<uint64_t> sysid = read_generation_sysid(gen);
-  if (!sysid && base && base->sysid) sysid = base->sysid;
-  if (base && base->sysid && sysid != base->sysid) {
-    report.problem(base_display + ": system identifier " + std::to_string(*base->sysid) +
-                   " differs from the generation's " + std::to_string(*sysid));
+// One system identifier per generation: the recorded one, else the base's, else the first
+// segment's.
+void GenerationCheck::check_system_identifiers() {
+  std::optional<uint64_t> sysid = read_generation_sysid(gen_);
+  if (!sysid && base_ && base_->sysid) sysid = base_->sysid;
+  if (base_ && base_->sysid && sysid != base_->sysid) {
+    report_.problem(path_join(gen_.path, kBaseFile) + ": system identifier " +
+                    std::to_string(*base_->sysid) + " differs from the generation's " +
+                    std::to_string(*sysid));
   }
-  for (const StoredWal& w : wals) {
+  for (const StoredWal& w : wals_) {
     if (!w.ok || w.sysid == 0) continue;
     if (!sysid) sysid = w.sysid;
     if (w.sysid != *sysid) {
-      report.problem(w.display + ": system identifier " + std::to_string(w.sysid) +
-                     " differs from the generation's " + std::to_string(*sysid) +
-                     " (a segment of another cluster)");
+      report_.problem(w.display + ": system identifier " + std::to_string(w.sysid) +
+                      " differs from the generation's " + std::to_string(*sysid) +
+                      " (a segment of another cluster)");
     }
   }
+}
 
-  size_t unlisted = present.size();
-  if (auto text = read_small_file(gen.dir.get(), kSumsFile, path_join(gen.path, kSumsFile))) {
-    Sha256Sums sums = parse_sha256sums(*text);
-    for (const std::string& why : sums.problems)
-      report.problem(path_join(gen.path, kSumsFile) + ": " + why);
-    for (const Sha256SumsEntry& e : sums.entries) {
-      std::string display = path_join(gen.path, e.path);
-      if (!present.count(e.path)) {
-        report.problem(display + ": listed in " + kSumsFile + " but missing");
-        continue;
-      }
-      --unlisted;
-      auto digest = digests.find(e.path);
-      if (digest != digests.end() && digest->second != e.digest) {
-        report.problem(display + ": SHA-256 " + digest->second + " differs from " + kSumsFile +
-                       " (" + e.digest + ")");
-      }
+void GenerationCheck::check_sums() {
+  std::string sums_display = path_join(gen_.path, kSumsFile);
+  auto text = read_small_file(gen_.dir.get(), kSumsFile, sums_display);
+  if (!text) return;  // not written yet: the sync writes it before running the backup script
+  Sha256Sums sums = parse_sha256sums(*text);
+  for (const std::string& why : sums.problems) report_.problem(sums_display + ": " + why);
+  for (const Sha256SumsEntry& e : sums.entries) {
+    std::string display = path_join(gen_.path, e.path);
+    if (!present_.count(e.path)) {
+      report_.problem(display + ": listed in " + kSumsFile + " but missing");
+      continue;
+    }
+    listed_.insert(e.path);
+    auto digest = digests_.find(e.path);
+    if (digest != digests_.end() && digest->second != e.digest) {
+      report_.problem(display + ": SHA-256 " + digest->second + " differs from " + kSumsFile +
+                      " (" + e.digest + ")");
     }
   }
+}
 
-  std::string summary;
-  if (base) {
-    ContinuityInput in;
-    in.seg_size = seg_size;
-    in.start_lsn = base->label->start_lsn;
-    in.start_tli = base->label->start_tli;
-    in.stop_lsn = stop_lsn;
-    in.histories = histories;
-    for (const StoredWal& w : wals) {
-      if (w.name.kind == WalKind::kSegment)
-        in.segments.insert({w.name.tli, segment_number(w.name, seg_size)});
+std::string GenerationCheck::check_continuity(
+    const std::map<uint32_t, std::vector<HistoryEntry>>& histories) {
+  if (!base_) return "";
+  ContinuityInput in;
+  in.seg_size = seg_size_;
+  in.start_lsn = base_->label->start_lsn;
+  in.start_tli = base_->label->start_tli;
+  in.stop_lsn = stop_lsn_;
+  in.histories = histories;
+  for (const StoredWal& w : wals_) {
+    if (w.name.kind == WalKind::kSegment) {
+      in.segments.insert({w.name.tli, segment_number(w.name, seg_size_)});
     }
-    ContinuityResult c = check_continuity(in);
-    for (const std::string& why : c.problems) report.problem(gen.path + ": " + why);
-    summary = "base at " + format_lsn(in.start_lsn) + " on timeline " +
-              std::to_string(in.start_tli) + ", WAL to " +
-              (c.last_segment + 1 > c.first_segment
-                   ? segment_file_name(c.last_tli, c.last_segment, seg_size)
-                   : std::string("(none)")) +
-              " on timelines " + describe_path(c) + ", ";
   }
+  ContinuityResult c = pgbak::check_continuity(in);
+  for (const std::string& why : c.problems) report_.problem(gen_.path + ": " + why);
+  std::string newest = c.last_segment + 1 > c.first_segment
+                           ? segment_file_name(c.last_tli, c.last_segment, seg_size_)
+                           : std::string("(none)");
+  return "base at " + format_lsn(in.start_lsn) + " on timeline " + std::to_string(in.start_tli) +
+         ", WAL to " + newest + " on timelines " + describe_path(c) + ", ";
+}
+
+void verify_generation(const BackupDir& dir, const std::string& name,
+                       const std::map<uint32_t, std::vector<HistoryEntry>>& histories,
+                       Report& report, int verbosity) {
+  uint64_t problems_before = report.problems;
+  GenerationCheck check(dir, name, report);
+  check.check_base();
+  check.check_wal_files();
+  check.check_system_identifiers();
+  check.check_sums();
+  std::string summary = check.check_continuity(histories);
   if (verbosity >= 0) {
     uint64_t found = report.problems - problems_before;
-    std::cout << "generation " << name << ": " << summary << present.size() << " files"
+    size_t unlisted = check.unlisted();
+    std::cout << "generation " << name << ": " << summary << check.files() << " files"
               << (unlisted > 0 ? " (" + std::to_string(unlisted) + " not yet in " + kSumsFile + ")"
                                : "")
               << ": " << (found == 0 ? "ok" : std::to_string(found) + " problems") << "\n";
