@@ -2,7 +2,8 @@
 # Wall time of `pgbak restore-wal` per 16 MiB segment, next to `archive-wal` of
 # the same real segments (pgbench WAL from a throwaway cluster).
 #   bench/restore_wal.sh [SCALE] [ROUNDS]      (defaults: 10 and 3)
-# Prints one line per command: segments, rounds, mean and best milliseconds.
+# Prints one line per command: segments, rounds, mean and best milliseconds,
+# then verify's wall time and peak memory over the same archive.
 # The timed commands run as the invoking user (no runuser in the measurement).
 source "$(dirname "${BASH_SOURCE[0]}")/../tests/e2e/lib.sh"
 scale=${1:-10} rounds=${2:-3}
@@ -39,6 +40,7 @@ report archive-wal "$total" "$best" "$count"
 total=0 best=0 count=0
 for ((r = 0; r < rounds; r++)); do
   for s in "${segs[@]}"; do
+    rm -f "$T/out/RECOVERYXLOG" # the server removes it before each call
     t0=$(now_ns)
     "$PGBAK_BIN" -D "$PGBAK" restore-wal "$s" "$T/out/RECOVERYXLOG"
     d=$(($(now_ns) - t0))
@@ -48,3 +50,7 @@ for ((r = 0; r < rounds; r++)); do
   done
 done
 report restore-wal "$total" "$best" "$count"
+
+size=$(du -sm "$PGBAK" | cut -f1)
+/usr/bin/time -q -f "verify       ${size} MiB archive: %e s, max RSS %M KiB" \
+  "$PGBAK_BIN" -D "$PGBAK" -q verify >/dev/null || true

@@ -66,6 +66,16 @@ assert_file "$T/killed.data/backup_label"
 assert_file "$T/killed.data/recovery.signal"
 assert_eq "" "$(ls -A "$T" | grep pgbak-restore || true)" "temp directories after restoring again"
 ok "a restore killed before its rename leaves no PGDATA; the next one cleans up and succeeds"
+
+if ((EUID == 0)); then
+  assert_exit 0 pgbak_run restore "$T/as_postgres.data"
+  assert_eq "postgres 700" "$(stat -c '%U %a' "$T/as_postgres.data")" "PGDATA restored by postgres"
+  assert_exit 0 "$PGBAK_BIN" -D "$PGBAK" restore "$T/nobody.data" --owner nobody
+  assert_eq "" "$(find "$T/nobody.data" ! -user nobody)" "files not owned by --owner nobody"
+  assert_exit 2 pgbak_run restore "$T/x.data" --owner nobody
+  assert_match 'needs root' "$LAST_STDERR"
+  ok "restore as the server's user; as root with --owner; --owner of another user needs root"
+fi
 size=$(stat -c %s "$gen/base.tzst")
 truncate -s $((size * 2 / 3)) "$gen/base.tzst"
 mkdir "$T/empty.data"
