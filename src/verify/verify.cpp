@@ -198,10 +198,10 @@ class GenerationCheck {
 
 void GenerationCheck::check_base() {
   std::string display = path_join(gen_.path, kBaseFile);
-  if (::faccessat(gen_.dir.get(), kBaseFile, F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
-    report_.problem(display + ": missing (this generation cannot be restored on its own)");
-    return;
-  }
+  // Without a base, a generation only carries WAL: the one that archive-wal starts before the
+  // first snapshot, or one whose snapshot is pending or failed. Its WAL may still be what an
+  // older base needs, so its files are checked all the same.
+  if (::faccessat(gen_.dir.get(), kBaseFile, F_OK, AT_SYMLINK_NOFOLLOW) != 0) return;
   report_.show_progress(gen_.name, kBaseFile);
   present_.insert(kBaseFile);
   BaseScanner scanner;
@@ -317,7 +317,7 @@ void GenerationCheck::check_sums() {
 
 std::string GenerationCheck::check_continuity(
     const std::map<uint32_t, std::vector<HistoryEntry>>& histories) {
-  if (!base_) return "";
+  if (!base_) return present_.count(kBaseFile) ? "" : "no base backup (WAL only), ";
   ContinuityInput in;
   in.seg_size = seg_size_;
   in.start_lsn = base_->label->start_lsn;
@@ -368,6 +368,11 @@ int run_verify(Invocation& inv) {
     if (!is_generation_name(g)) throw UsageError("invalid generation '" + g + "'");
   }
   Report report;
+  bool any_base = std::any_of(all.begin(), all.end(), [&](const std::string& g) {
+    return ::faccessat(dir.fd(), (g + "/" + kBaseFile).c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+  });
+  if (!any_base)
+    report.problem(dir.path() + ": no generation has a base backup: nothing to restore");
   auto histories = collect_histories(dir, all);
   for (const std::string& name : chosen) {
     try {

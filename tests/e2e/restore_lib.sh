@@ -5,6 +5,9 @@
 # of base.tzst and pg_wal/*.zst with relative paths). Needs cluster main
 # running and a current generation (archive something first). Waits until the
 # backup's WAL (up to its .backup file) is archived.
+# Once pgbak has full-sync, this becomes `pgbak_run full-sync` (which starts a
+# new generation instead of filling the current one) and new_generation below
+# becomes make_base alone.
 make_base() {
   local name=${1:-main} gen
   gen=$(readlink -f "$PGBAK/current") || fail "no current generation"
