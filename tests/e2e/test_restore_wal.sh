@@ -54,8 +54,14 @@ assert_match 'has a base backup' "$LAST_STDERR"
 assert_no_file "$T/nobase.data"
 ok "restore refuses a non-empty PGDATA and a directory without base backups"
 
+assert_exit 1 pgbak_run verify
+assert_match 'no generation has a base backup' "$LAST_STDOUT"
+assert_match 'no base backup \(WAL only\), .*: ok' "$LAST_STDOUT"
+ok "verify: WAL without any base is a problem, the WAL itself is fine"
+
 make_base
 gen=$(readlink -f "$PGBAK/current")
+assert_exit 0 pgbak_run verify
 rc=0
 PGBAK_FAULT=restore-before-rename "$PGBAK_BIN" -D "$PGBAK" restore "$T/killed.data" >/dev/null 2>&1 || rc=$?
 assert_eq 137 "$rc" "exit status of a restore killed before its rename"
