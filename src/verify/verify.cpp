@@ -13,11 +13,10 @@
 #include "cli/commands.h"
 #include "io/error.h"
 #include "io/file.h"
-#include "io/sha256.h"
-#include "io/zstd_stream.h"
 #include "repo/backup_dir.h"
 #include "restore/base_backup.h"
 #include "verify/sha256sums.h"
+#include "verify/stored_file.h"
 #include "verify/timeline_history.h"
 #include "verify/wal_continuity.h"
 #include "verify/wal_file_check.h"
@@ -26,52 +25,6 @@ namespace pgbak {
 namespace {
 
 constexpr uint32_t kDefaultSegSize = 16 << 20;
-constexpr size_t kMaxTextFile = 1 << 20;
-
-// Feeds a stream on after its first failure has been recorded, so that the rest of the file is
-// still hashed.
-class GuardedSink : public Sink {
- public:
-  explicit GuardedSink(Sink& inner) : inner_(inner) {}
-  void write(std::span<const std::byte> data) override {
-    if (error_.empty()) run([&] { inner_.write(data); });
-  }
-  template <typename F>
-  void run(F&& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      if (error_.empty()) error_ = e.what();
-    }
-  }
-  const std::string& error() const { return error_; }
-
- private:
-  Sink& inner_;
-  std::string error_;
-};
-
-class TeeSink : public Sink {
- public:
-  TeeSink(Sink& a, Sink& b) : a_(a), b_(b) {}
-  void write(std::span<const std::byte> data) override {
-    a_.write(data);
-    b_.write(data);
-  }
-
- private:
-  Sink& a_;
-  Sink& b_;
-};
-
-class TextSink : public Sink {
- public:
-  void write(std::span<const std::byte> data) override {
-    if (text.size() + data.size() > kMaxTextFile) throw Error("too large for a text file");
-    text.append(reinterpret_cast<const char*>(data.data()), data.size());
-  }
-  std::string text;
-};
 
 struct Report {
   uint64_t problems = 0;
@@ -92,31 +45,13 @@ struct Report {
   }
 };
 
-// Reads a stored file once: its SHA-256 over the compressed bytes, and the decompressed bytes
-// into `content`. Returns the digest; `error` gets the first decompression or content failure.
-std::string scan_file(int dirfd, const std::string& name, const std::string& display, Sink& content,
-                      std::string& error, Report& report) {
-  UniqueFd fd = openat_or_throw(dirfd, name, O_RDONLY | O_NOFOLLOW, display);
-  ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-  Sha256 sha;
-  ZstdDecompressor zstd(content, display);
-  GuardedSink guarded(zstd);
-  TeeSink tee(sha, guarded);
-  struct CountingSink : Sink {
-    Sink& next;
-    uint64_t n = 0;
-    explicit CountingSink(Sink& s) : next(s) {}
-    void write(std::span<const std::byte> d) override {
-      n += d.size();
-      next.write(d);
-    }
-  } counted(tee);
-  pump(fd.get(), counted, display);
-  guarded.run([&] { zstd.finish(); });
-  error = guarded.error();
+// scan_stored_file, counted in the report.
+StoredFileScan scan(int dirfd, const std::string& name, const std::string& display, Sink& content,
+                    Report& report) {
+  StoredFileScan result = scan_stored_file(dirfd, name, display, content);
   ++report.files;
-  report.bytes += counted.n;
-  return sha.hex_digest();
+  report.bytes += result.bytes;
+  return result;
 }
 
 std::string text_of(const std::string& s, const char* key) {
@@ -149,13 +84,11 @@ std::map<uint32_t, std::vector<HistoryEntry>> collect_histories(
       auto wal = parse_wal_name(file.substr(0, file.size() - 4));
       if (!wal) continue;
       TextSink text;
-      std::string error;
-      Report quiet;
-      quiet.progress = false;
-      scan_file(gen.wal_dir.get(), file, path_join(gen.path, file), text, error, quiet);
+      auto scanned = scan_stored_file(gen.wal_dir.get(), file, path_join(gen.path, file), text);
       std::vector<HistoryEntry> entries;
-      if (error.empty() && !parse_timeline_history(text.text, wal->tli, entries))
+      if (scanned.error.empty() && !parse_timeline_history(text.text, wal->tli, entries)) {
         out[wal->tli] = entries;
+      }
     }
   }
   return out;
@@ -206,8 +139,8 @@ void GenerationCheck::check_base() {
   present_.insert(kBaseFile);
   BaseScanner scanner;
   TarReader tar(scanner, display);
-  std::string error;
-  std::string digest = scan_file(gen_.dir.get(), kBaseFile, display, tar, error, report_);
+  StoredFileScan scanned = scan(gen_.dir.get(), kBaseFile, display, tar, report_);
+  std::string& error = scanned.error;
   if (error.empty()) {
     try {
       tar.finish();
@@ -217,7 +150,7 @@ void GenerationCheck::check_base() {
     }
   }
   if (!error.empty()) return report_.problem(error);
-  digests_[kBaseFile] = digest;
+  digests_[kBaseFile] = scanned.digest;
 }
 
 void GenerationCheck::check_wal_files() {
@@ -237,10 +170,11 @@ void GenerationCheck::check_wal_files() {
     }
     present_.insert(rel);
     StoredWal stored{*wal, display};
-    std::string error, digest;
+    StoredFileScan scanned;
+    std::string& error = scanned.error;
     if (wal->kind == WalKind::kSegment || wal->kind == WalKind::kPartial) {
       WalFileCheck check(*wal);
-      digest = scan_file(gen_.wal_dir.get(), file, display, check, error, report_);
+      scanned = scan(gen_.wal_dir.get(), file, display, check, report_);
       if (error.empty()) {
         if (auto why = check.finish()) error = display + ": " + *why;
       }
@@ -248,7 +182,7 @@ void GenerationCheck::check_wal_files() {
       if (error.empty() && seg_size_ == 0) seg_size_ = check.seg_size();
     } else {
       TextSink text;
-      digest = scan_file(gen_.wal_dir.get(), file, display, text, error, report_);
+      scanned = scan(gen_.wal_dir.get(), file, display, text, report_);
       std::vector<HistoryEntry> entries;
       if (error.empty() && wal->kind == WalKind::kHistory) {
         if (auto why = parse_timeline_history(text.text, wal->tli, entries)) {
@@ -263,7 +197,7 @@ void GenerationCheck::check_wal_files() {
     }
     stored.ok = error.empty();
     if (stored.ok) {
-      digests_[rel] = digest;
+      digests_[rel] = scanned.digest;
     } else {
       report_.problem(error);
     }
