@@ -22,6 +22,7 @@
 #include "io/zstd_stream.h"
 #include "repo/backup_dir.h"
 #include "restore/base_backup.h"
+#include "restore/choose_generation.h"
 #include "restore/recovery_conf.h"
 #include "restore/tar_extract.h"
 #include "wal/wal_name.h"
@@ -33,10 +34,8 @@ namespace {
 
 struct Request {
   std::string pgdata;  // absolute
-  std::string generation;
+  GenerationChoice choice;
   RecoveryTarget target;
-  std::optional<double> target_time;
-  std::optional<uint64_t> target_lsn;
   std::string owner;
 };
 
@@ -52,9 +51,9 @@ Request parse_request(const Invocation& inv) {
   r.pgdata = p.string();
   while (r.pgdata.size() > 1 && r.pgdata.back() == '/') r.pgdata.pop_back();
   if (r.pgdata == "/") throw UsageError("refusing to restore into '/'");
-  r.generation = option(inv, "generation");
-  if (!r.generation.empty() && !is_generation_name(r.generation)) {
-    throw UsageError("invalid generation '" + r.generation + "'");
+  r.choice.generation = option(inv, "generation");
+  if (!r.choice.generation.empty() && !is_generation_name(r.choice.generation)) {
+    throw UsageError("invalid generation '" + r.choice.generation + "'");
   }
   r.owner = option(inv, "owner");
 
@@ -65,19 +64,20 @@ Request parse_request(const Invocation& inv) {
     ++targets;
     r.target.setting = std::string("recovery_target_") + kind;
     r.target.value = value;
+    r.choice.target_text = value;
   }
   if (targets > 1)
     throw UsageError("give at most one of --target-time, --target-lsn, --target-name");
   if (r.target.setting == "recovery_target_time") {
-    r.target_time = parse_timestamp(r.target.value);
-    if (!r.target_time && r.generation.empty()) {
+    r.choice.target_time = parse_timestamp(r.target.value);
+    if (!r.choice.target_time && r.choice.generation.empty()) {
       throw UsageError("cannot interpret --target-time '" + r.target.value +
                        "' to choose a generation (HINT: write it as 'YYYY-MM-DD HH:MM:SS+00', or "
                        "choose one with --generation)");
     }
   } else if (r.target.setting == "recovery_target_lsn") {
-    r.target_lsn = parse_lsn(r.target.value);
-    if (!r.target_lsn)
+    r.choice.target_lsn = parse_lsn(r.target.value);
+    if (!r.choice.target_lsn)
       throw UsageError("invalid --target-lsn '" + r.target.value + "' (expected X/Y)");
   }
   r.target.action = option(inv, "target-action");
@@ -106,41 +106,10 @@ bool check_pgdata(const std::string& pgdata) {
   return true;
 }
 
-bool has_base(const BackupDir& dir, const std::string& gen) {
-  std::string path = gen + "/" + kBaseFile;
-  return ::faccessat(dir.fd(), path.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-}
-
 std::string describe(const BaseInfo& info) {
   return "backup started " + (info.label->start_time.empty() ? "?" : info.label->start_time) +
          " at " + format_lsn(info.label->start_lsn) + " on timeline " +
          std::to_string(info.label->start_tli);
-}
-
-// The generation to restore: --generation, else the newest complete one whose backup started
-// before the target (time or LSN), else the newest complete one.
-std::pair<std::string, BaseInfo> choose_generation(const BackupDir& dir, const Request& r) {
-  if (!r.generation.empty()) {
-    Generation gen = dir.open_generation(r.generation);
-    return {r.generation, read_base_label(gen)};
-  }
-  auto all = dir.generations();
-  std::string skipped;
-  for (auto it = all.rbegin(); it != all.rend(); ++it) {
-    if (!has_base(dir, *it)) continue;
-    Generation gen = dir.open_generation(*it);
-    BaseInfo info = read_base_label(gen);
-    bool fits = true;
-    if (r.target_time) fits = info.start_time && *info.start_time < *r.target_time;
-    if (r.target_lsn) fits = info.label->start_lsn <= *r.target_lsn;
-    if (fits) return {*it, info};
-    skipped += (skipped.empty() ? "" : ", ") + *it;
-  }
-  if (!skipped.empty()) {
-    throw Error("no base backup started before the recovery target '" + r.target.value +
-                "' (generations " + skipped + " started later)");
-  }
-  throw Error("no generation in '" + dir.path() + "' has a base backup (" + kBaseFile + ")");
 }
 
 std::optional<TarExtractor::Owner> choose_owner(const Request& r, const BaseInfo& info) {
@@ -267,7 +236,7 @@ int run_restore(Invocation& inv) {
   Request r = parse_request(inv);
   BackupDir dir(inv.require_dir());
   bool pgdata_exists = check_pgdata(r.pgdata);
-  auto [gen_name, info] = choose_generation(dir, r);
+  auto [gen_name, info] = choose_generation(dir, r.choice);
   auto owner = choose_owner(r, info);
   Generation gen = dir.open_generation(gen_name);
 
