@@ -4,21 +4,15 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <sstream>
 
 #include "io/durable_writer.h"
 #include "io/file.h"
 #include "io/sha256.h"
+#include "verify/sha256sums.h"
 #include "wal/wal_name.h"
 
 namespace pgbak {
 namespace {
-
-bool is_hex_digest(const std::string& s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
 
 std::string hash_file(const Generation& g, const std::string& rel) {
   std::string display = path_join(g.path, rel);
@@ -32,14 +26,7 @@ std::string hash_file(const Generation& g, const std::string& rel) {
 
 std::map<std::string, std::string> parse_checksums(const std::string& text) {
   std::map<std::string, std::string> sums;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    // sha256sum writes "<digest>  <path>" (text mode) or "<digest> *<path>" (binary mode).
-    if (line.size() < 67 || line[64] != ' ' || (line[65] != ' ' && line[65] != '*')) continue;
-    std::string digest = line.substr(0, 64);
-    if (is_hex_digest(digest)) sums[line.substr(66)] = digest;
-  }
+  for (auto& e : parse_sha256sums(text).entries) sums[e.path] = e.digest;
   return sums;
 }
 

@@ -10,7 +10,8 @@
 
 namespace pgbak {
 
-// path -> hex digest, from SHA256SUMS text; lines that are not "<64 hex>  <path>" are dropped.
+// path -> hex digest, from SHA256SUMS text (verify's parser); malformed lines are dropped, so
+// the files they named are hashed again.
 std::map<std::string, std::string> parse_checksums(const std::string& text);
 // The text for the entries: base.tzst first, then the rest in name order.
 std::string format_checksums(const std::map<std::string, std::string>& sums);
