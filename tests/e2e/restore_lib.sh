@@ -1,25 +1,22 @@
 # Helpers for the restore and verify end-to-end tests; source after lib.sh.
 
-# make_base: give the current generation a base backup and SHA256SUMS, as
-# `pgbak full-sync` will (pg_basebackup -Ft -X none, zstd-compressed; digests
-# of base.tzst and pg_wal/*.zst with relative paths). Needs cluster main
-# running and a current generation (archive something first). Waits until the
-# backup's WAL (up to its .backup file) is archived.
-# Once pgbak has full-sync, this becomes `pgbak_run full-sync` (which starts a
-# new generation instead of filling the current one) and new_generation below
-# becomes make_base alone.
+# make_base [NAME]: make sure the current generation has its base backup and
+# SHA256SUMS. The first archive-wal started the generation and a background
+# sync that snapshots it (pg_basebackup -Ft -X none into base.tzst); `pgbak
+# sync` finishes that work or waits for it. Then waits until the backup's WAL
+# (up to its .backup file) is archived and uploaded.
 make_base() {
-  local name=${1:-main} gen
-  gen=$(readlink -f "$PGBAK/current") || fail "no current generation"
-  _e2e_with "$name" as_pg sh -c \
-    'pg_basebackup -D - -Ft -X none --checkpoint=fast | zstd -q -o "$1"' _ "$gen/base.tzst" ||
-    fail "pg_basebackup failed"
+  local name=${1:-main}
+  _e2e_with "$name" pgbak_run -q sync || fail "pgbak sync failed"
+  [[ -f $PGBAK/current/base.tzst ]] || fail "no base.tzst in the current generation after pgbak sync"
   wait_archived "$name" --no-failures
-  write_sums "$gen"
+  pgbak_run wait 120 || fail "the sync did not finish"
 }
 
-# write_sums GEN_DIR: (re)write GEN_DIR/SHA256SUMS for base.tzst and pg_wal/*.zst.
+# write_sums GEN_DIR: (re)write GEN_DIR/SHA256SUMS for base.tzst and pg_wal/*.zst,
+# once no sync runs (the sync maintains the file too).
 write_sums() {
+  pgbak_run wait 120 || fail "the sync did not finish"
   as_pg sh -c 'umask 077 && cd "$1" && sha256sum base.tzst pg_wal/*.zst >SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS' _ "$1"
 }
 
@@ -56,23 +53,24 @@ wait_recovered() {
 # pgbench -i at SCALE, and its WAL archived.
 start_main() {
   pgbak_init
+  # Generations only where a test makes them, not by the snapshot heuristic.
+  echo "snapshot-min-wal-files = 1000000" >"$PGBAK/pgbak.conf"
+  chmod 644 "$PGBAK/pgbak.conf"
   cluster_init main
   cluster_start main
   cluster_pgbench main -i -s "$1" -q >>"$T/pgbench.log" 2>&1
   wait_archived main --no-failures
 }
 
-# new_generation [NAME]: start a generation and switch current to it, then
-# make_base into it, as a snapshot by the sync does. Prints nothing; the new
+# new_generation [NAME]: `pgbak full-sync`: a new current generation with its
+# own base backup, then its WAL archived and uploaded. Prints nothing; the new
 # generation's name is in NEW_GEN.
 new_generation() {
-  local old now
+  local name=${1:-main} old
   old=$(readlink "$PGBAK/current")
-  now=$(date +%s)
-  NEW_GEN=$((now > old ? now : old + 1))
-  as_pg mkdir -m 700 "$PGBAK/$NEW_GEN" "$PGBAK/$NEW_GEN/pg_wal"
-  as_pg cp "$PGBAK/$old/system_identifier" "$PGBAK/$NEW_GEN/"
-  as_pg ln -sfn "$NEW_GEN" "$PGBAK/current.new"
-  as_pg mv -T "$PGBAK/current.new" "$PGBAK/current"
-  make_base "${1:-main}"
+  _e2e_with "$name" pgbak_run -q full-sync || fail "pgbak full-sync failed"
+  NEW_GEN=$(readlink "$PGBAK/current")
+  [[ $NEW_GEN != "$old" ]] || fail "full-sync did not start a new generation"
+  wait_archived "$name" --no-failures
+  pgbak_run wait 120 || fail "the sync did not finish"
 }

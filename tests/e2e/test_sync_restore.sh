@@ -60,6 +60,9 @@ assert_eq "$(cd "$PGBAK/$first" && find . -type f ! -name system_identifier | so
 (cd "$T/remote/$first" && sha256sum --quiet -c SHA256SUMS) || fail "sha256sum -c of the copied generation $first"
 ok "the previous generation $first was copied completely, $(grep -c "^$first " "$T/script.calls") script run(s)"
 
+assert_exit 0 pgbak_run verify
+ok "pgbak verify accepts every generation the sync wrote"
+
 expect=$(cluster_psql main -c "SELECT (SELECT count(*) FROM pgbench_history), sum(abalance) FROM pgbench_accounts")
 cluster_stop main
 assert_exit 0 pgbak_run wait 60 # the shutdown may archive a last file; its upload must be done
