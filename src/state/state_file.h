@@ -24,7 +24,9 @@ struct State {
 };
 
 // A lock byte in pgbak.lock. Byte numbers are part of the on-disk contract.
-enum class LockByte : int { kState = 0, kBackup = 1, kWait = 2 };
+// kNudge (byte 3, a pgbak extension) is held by a foreground sync command while it waits for
+// BACKUP: it cuts the running sync's backoff delay short.
+enum class LockByte : int { kState = 0, kBackup = 1, kWait = 2, kNudge = 3 };
 
 class StateFile {
  public:

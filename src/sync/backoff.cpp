@@ -56,9 +56,17 @@ void Backoff::record_success() {
   next_attempt_ = 0;
 }
 
-void Backoff::wait(Clock& clock) const {
-  double left = next_attempt_ - clock.now();
-  if (left > 0) clock.sleep_for(left);
+bool Backoff::wait(Clock& clock, const std::function<bool()>& cut_short, double slice) const {
+  for (;;) {
+    double left = next_attempt_ - clock.now();
+    if (left <= 0) return false;
+    if (!cut_short) {
+      clock.sleep_for(left);
+      return false;
+    }
+    if (cut_short()) return true;
+    clock.sleep_for(std::min(left, slice));
+  }
 }
 
 }  // namespace pgbak

@@ -1,6 +1,8 @@
 // Retry schedule of a failing sync, with the clock behind a seam so tests need not sleep.
 #pragma once
 
+#include <functional>
+
 namespace pgbak {
 
 class Clock {
@@ -30,8 +32,9 @@ class Backoff {
   int failures() const { return failures_; }
   // When the next attempt is due (any time if no failure is recorded).
   double next_attempt() const { return next_attempt_; }
-  // Sleeps on `clock` until the next attempt is due.
-  void wait(Clock& clock) const;
+  // Sleeps on `clock` until the next attempt is due. With `cut_short`, sleeps in slices of at
+  // most `slice` seconds and returns early (true) as soon as it returns true.
+  bool wait(Clock& clock, const std::function<bool()>& cut_short = {}, double slice = 0.25) const;
 
  private:
   double start_;

@@ -60,7 +60,9 @@ int run_foreground(const Invocation& inv, uint8_t bits) {
     // The running sync loops until nothing is pending, so it does our bits too; once it lets go
     // we take BACKUP ourselves, which also covers a sync that died on the way.
     log.info("a sync is running; waiting for it to finish");
+    bool nudging = state.try_lock(LockByte::kNudge);
     state.lock(LockByte::kBackup);
+    if (nudging) state.unlock(LockByte::kNudge);
   }
   run_loop(inv, dir, state, log, true);
   return 0;

@@ -177,7 +177,20 @@ class Loop {
     std::snprintf(buf, sizeof buf, "%.1f", delay);
     ctx_.log.error(what + " (failure " + std::to_string(status_.consecutive_failures) +
                    "; retrying in " + buf + " s)");
-    backoff_.wait(ctx_.clock);
+    if (backoff_.wait(ctx_.clock, [this] { return nudged(); })) {
+      ctx_.log.info("a foreground command is waiting: retrying now");
+    }
+  }
+
+  // A foreground force-sync/full-sync/sync waiting for us (it holds the NUDGE byte) cuts one
+  // backoff delay short; it has to let go before it can do so again, so a waiter that stays
+  // does not turn the backoff into a busy loop.
+  bool nudged() {
+    bool held = ctx_.state.is_locked_by_other(LockByte::kNudge);
+    if (!held) nudge_used_ = false;
+    if (!held || nudge_used_) return false;
+    nudge_used_ = true;
+    return true;
   }
 
   void save_status() {
@@ -193,7 +206,8 @@ class Loop {
   SyncStatus status_;
   std::string script_ts_;
   int64_t last_ts_ = 0;
-  std::string owed_previous_;  // previous generation whose new files the script has not seen
+  std::string owed_previous_;
+  bool nudge_used_ = false;  // previous generation whose new files the script has not seen
 };
 
 }  // namespace

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A failing backup script is retried with growing delays, with the same CURRENT_TS while no new
 # WAL arrives; `wait 1` times out meanwhile; once the script is fixed the sync succeeds on its
-# own, and sync.status and sync.log tell the story. Also: wait's TIMEOUT parsing.
+# own, and sync.status and sync.log tell the story; a force-sync cuts a long delay short.
+# Also: wait's TIMEOUT parsing.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/sync_lib.sh"
 e2e_init
@@ -59,3 +60,18 @@ assert_match 'pid=0' "$st"
 assert_match 'last_base_ts=1700000000' "$st"
 assert_match 'succeeded after [0-9]+ failure' "$(cat "$PGBAK/sync.log")"
 ok "once fixed, the retry succeeds without new WAL; wait returns 0"
+
+# A long backoff delay is cut short once a foreground command waits for the sync.
+write_conf "backoff-start = 120" "backoff-max = 120" "snapshot-min-wal-files = 1000000"
+rm -f "$T/fixed"
+calls=$(grep -c . "$T/calls")
+assert_exit 0 pgbak_run archive-wal "$(history_file 3)"
+wait_for calls_at_least $((calls + 1))
+wait_for grep -q 'retrying in 120.0 s' "$PGBAK/sync.log"
+as_pg touch "$T/fixed"
+start=$SECONDS
+assert_exit 0 pgbak_run force-sync
+((SECONDS - start < 30)) || fail "force-sync waited $((SECONDS - start)) s for a 120 s backoff"
+assert_match 'a foreground command is waiting: retrying now' "$(cat "$PGBAK/sync.log")"
+assert_eq 00 "$(state_byte)" "state byte after force-sync"
+ok "force-sync cut a 120 s backoff short ($((SECONDS - start)) s)"
