@@ -89,13 +89,11 @@ def kill_syncs(pgbak_bin, under):
 
 
 class Pgbak:
-    name = "pgbak"
-
-    def __init__(self, binary, work, extra=()):
-        self.bin, self.work, self.extra = binary, work, list(extra)
+    def __init__(self, binary, work, extra=(), name="pgbak"):
+        self.bin, self.work, self.extra, self.name = binary, work, list(extra), name
 
     def fresh(self, tag):
-        self.dir = os.path.join(self.work, f"pgbak-{tag}")
+        self.dir = os.path.join(self.work, f"{self.name}-{tag}")
         subprocess.run([self.bin, "-D", self.dir, "init"], check=True, stdout=subprocess.DEVNULL)
         script = os.path.join(self.dir, "scripts", "backup")
         with open(script, "w") as f:
@@ -192,7 +190,7 @@ def bench_archive(tools, segs, tag, results):
         warm(seg)
         order = tools[i % len(tools):] + tools[: i % len(tools)]
         for t in order:
-            rc, wall, cpu, rss = run_measured(t.argv(seg))
+            rc, wall, cpu, rss = run_measured(t.argv(seg), env=getattr(t, "env", None))
             if rc != 0:
                 raise RuntimeError(f"{t.name} failed (exit {rc}) on {seg}: {' '.join(t.argv(seg))}")
             results.setdefault(t.name, []).append(
@@ -239,7 +237,7 @@ def machine():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    fs = subprocess.run(["df", "-T", "--output=fstype,source", BENCH], capture_output=True, text=True).stdout.split("\n")[1].split()
+    fs = subprocess.run(["df", "--output=fstype,source", BENCH], capture_output=True, text=True).stdout.split("\n")[1].split()
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     load = os.getloadavg()
     return (
@@ -296,6 +294,8 @@ def main():
     ap.add_argument("--limit", type=int, default=0, help="segments per corpus (0 = all)")
     ap.add_argument("--pgbak-args", default="", help="extra global options for pgbak, e.g. '--compress-level 1'")
     ap.add_argument("--corpus", action="append", help="pgbench and/or random (default both)")
+    ap.add_argument("--variant", action="append", default=[],
+                    help="NAME=BINARY[:ARGS] another pgbak build/setting, alternated with the rest (tuning)")
     ap.add_argument("--out", default=os.path.join(BENCH, "RESULTS.md"))
     ap.add_argument("--command", default="bench/run")
     ap.add_argument("--extra-md", action="append", default=[], help="markdown files appended to the report")
@@ -308,6 +308,14 @@ def main():
     pgbr = PgBackRest(work)
     floor = Floor(work)
     tools = [pgbak, pgbr, floor]
+    for v in args.variant:
+        name, spec = v.split("=", 1)
+        spec, _, venv = spec.partition("@")
+        binary, _, vargs = spec.partition(":")
+        t = Pgbak(os.path.abspath(binary), work, vargs.split(), name)
+        if venv:
+            t.env = dict(os.environ, **dict(kv.split("=", 1) for kv in venv.split(",")))
+        tools.append(t)
     can_restore = available(pgbak.bin, "restore-wal")
     can_verify = available(pgbak.bin, "verify")
 
@@ -346,7 +354,7 @@ def main():
             if can_verify:
                 rc, wall, cpu, rss = run_measured([pgbak.bin, "-D", pgbak.dir, "verify"], stdout=os.open(os.devnull, os.O_WRONLY))
                 verify.append((rc, wall, sum(os.path.getsize(s) for s in segs)))
-        rows, ratios = summarise(results, "pgbak", ["pgbackrest", "floor"], insize)
+        rows, ratios = summarise(results, "pgbak", ["pgbackrest", "floor"] + [t.name for t in tools[3:]], insize)
         md.append(f"\n### corpus `{corpus}`: {len(segs)} segments × {args.passes} pass(es)\n\n")
         md.append("| tool | median ms | p95 ms | CPU ms (median) | peak RSS MiB (median / max) | compressed bytes per segment | of input |\n")
         md.append("|---|---:|---:|---:|---:|---:|---:|\n")
