@@ -30,7 +30,8 @@ WalSource open_wal_source(const std::string& path) {
   WalSource src;
   src.path = path;
   src.name = *parsed;
-  src.fd = open_or_throw(path, O_RDONLY);
+  // O_NONBLOCK: a FIFO under a WAL name must be refused, not block the archiver forever.
+  src.fd = open_or_throw(path, O_RDONLY | O_NONBLOCK);
   struct stat st;
   if (::fstat(src.fd.get(), &st) != 0) throw_sys("cannot stat", path);
   if (!S_ISREG(st.st_mode)) throw Error("cannot archive '" + path + "': not a regular file");

@@ -79,7 +79,8 @@ std::optional<size_t> find_command_token(const std::vector<std::string>& args,
   return std::nullopt;
 }
 
-void print_usage(std::ostream& out, const po::options_description& globals) {
+void print_usage(std::ostream& out, const po::options_description& globals,
+                 const po::options_description& settings) {
   out << "pgbak " << PGBAK_VERSION << ": WAL archiver and backup tool for PostgreSQL\n\n"
       << "Usage: pgbak [OPTIONS] COMMAND [ARGS]\n\nCommands:\n";
   for (const Command& c : command_table()) {
@@ -87,7 +88,7 @@ void print_usage(std::ostream& out, const po::options_description& globals) {
     out << "  " << head << std::string(head.size() < 30 ? 30 - head.size() : 1, ' ') << c.summary
         << "\n";
   }
-  out << "\n" << globals << "\nSee 'pgbak help COMMAND' and man pgbak(1).\n";
+  out << "\n" << globals << "\n" << settings << "\nSee 'pgbak help COMMAND' and man pgbak(1).\n";
 }
 
 void print_command_help(std::ostream& out, const Command& c) {
@@ -108,7 +109,9 @@ const Command& command_or_usage_error(const std::string& name) {
                    (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
 }
 
-int dispatch(int argc, char** argv) {
+}  // namespace
+
+std::optional<Invocation> parse_invocation(int argc, char** argv, const Command** chosen) {
   Globals g;
   Invocation inv;
   inv.config = default_config();
@@ -137,18 +140,19 @@ int dispatch(int argc, char** argv) {
     po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
     if (vm["version"].as<bool>()) {
       std::cout << "pgbak " << PGBAK_VERSION << "\n";
-      return 0;
+      return std::nullopt;
     }
     if (cmd == nullptr || vm["help"].as<bool>() || std::string(cmd->name) == "help") {
       if (cmd != nullptr && std::string(cmd->name) == "help" && vm.count("args")) {
         print_command_help(std::cout, command_or_usage_error(vm["args"].as<std::vector<std::string>>()[0]));
       } else if (cmd != nullptr && std::string(cmd->name) != "help") {
         print_command_help(std::cout, *cmd);
+      } else if (vm["help"].as<bool>() || cmd != nullptr) {
+        print_usage(std::cout, globals, settings);
       } else {
-        print_usage(cmd == nullptr && !vm["help"].as<bool>() ? std::cerr : std::cout, globals);
-        if (cmd == nullptr && !vm["help"].as<bool>()) throw UsageError("no command given");
+        throw UsageError("no command given (see 'pgbak --help')");
       }
-      return 0;
+      return std::nullopt;
     }
     po::notify(vm);
   } catch (const po::error& e) {
@@ -180,14 +184,15 @@ int dispatch(int argc, char** argv) {
   validate_config(inv.config);
   inv.verbosity = g.quiet ? -1 : (g.verbose ? 1 : 0);
   inv.vm = std::move(vm);
-  return cmd->run(inv);
+  *chosen = cmd;
+  return inv;
 }
-
-}  // namespace
 
 int run_cli(int argc, char** argv) {
   try {
-    return dispatch(argc, argv);
+    const Command* cmd = nullptr;
+    std::optional<Invocation> inv = parse_invocation(argc, argv, &cmd);
+    return inv ? cmd->run(*inv) : 0;
   } catch (const UsageError& e) {
     std::cerr << "pgbak: " << e.what() << "\n";
     return 2;

@@ -14,6 +14,10 @@ const Command kCommands[] = {
    nullptr, 0, 0, run_init},
   {"archive-wal", "wal", "PATH", "archive one WAL file (archive_command = 'pgbak archive-wal %p')",
    nullptr, 1, 1, run_archive_wal},
+  {"check", nullptr, "", "check the server's archive settings and that a switched WAL file arrives",
+   add_check_options, 0, 0, run_check},
+  {"prune", nullptr, "--keep N", "remove the oldest generations beyond the newest N complete ones",
+   add_prune_options, 0, 0, run_prune},
   {"help", nullptr, "[COMMAND]", "show help for a command", nullptr, 0, 1, nullptr},
 };
 // clang-format on

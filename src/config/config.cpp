@@ -74,7 +74,7 @@ void load_config_file(const std::string& path, bool required, const po::options_
                       po::variables_map& vm) {
   std::ifstream in(path);
   if (!in) {
-    if (!required && errno == ENOENT) return;
+    if (!required && (errno == ENOENT || errno == ENOTDIR)) return;
     throw UsageError("cannot read config file '" + path + "': " + std::strerror(errno));
   }
   try {

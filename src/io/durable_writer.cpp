@@ -35,7 +35,7 @@ DurableWriter::DurableWriter(int dirfd, std::string name, std::string display, F
   }
   if (fd_ < 0) throw_sys("cannot create a temporary file for", display_);
   // The mode given to open is reduced by the umask; the contract is 0600 regardless.
-  if (::fchmod(fd_, kFileMode) != 0) {
+  if (fs_.fchmod(fd_, kFileMode) != 0) {
     int err = errno;
     discard();
     throw_sys("cannot set the mode of", display_, err);

@@ -1,6 +1,7 @@
 #include "io/fs.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
@@ -17,6 +18,7 @@ class PosixFs : public Fs {
     return ::openat(dirfd, name, flags | O_CLOEXEC, mode);
   }
   ssize_t write(int fd, const void* data, size_t size) override { return ::write(fd, data, size); }
+  int fchmod(int fd, mode_t mode) override { return ::fchmod(fd, mode); }
   int fsync(int fd) override { return ::fsync(fd); }
   int link_fd(int fd, int dirfd, const char* name) override {
     // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc path works for any user.

@@ -15,6 +15,7 @@ class Fs {
   virtual int open_tmpfile(int dirfd, mode_t mode) = 0;
   virtual int open_at(int dirfd, const char* name, int flags, mode_t mode) = 0;
   virtual ssize_t write(int fd, const void* data, size_t size) = 0;
+  virtual int fchmod(int fd, mode_t mode) = 0;
   virtual int fsync(int fd) = 0;
   // Gives the unnamed file fd the name; fails with EEXIST instead of replacing.
   virtual int link_fd(int fd, int dirfd, const char* name) = 0;

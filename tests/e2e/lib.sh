@@ -22,6 +22,7 @@
 # Servers refuse to run as root: as root, servers, psql, pgbench and pgbak run
 # as user postgres (see as_pg); $T belongs to postgres then.
 
+# shellcheck disable=SC2034 # LAST_STDOUT, LAST_SWITCH_WAL are for the tests
 set -Eeuo pipefail
 
 PGBAK_SRC=$(cd "${PGBAK_SRC:-$(dirname "${BASH_SOURCE[0]}")/../..}" && pwd)
@@ -82,7 +83,7 @@ assert_exit() {
 pg_bindir() {
   local d
   for d in "${PG_BINDIR:-}" "$(pg_config --bindir 2>/dev/null)" \
-    $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -rV) /usr/lib/postgresql/15/bin; do
+    $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -rV) /usr/lib/postgresql/15/bin; do
     if [[ -n $d && -x $d/initdb ]]; then
       echo "$d"
       return
@@ -116,6 +117,7 @@ e2e_init() {
   fi
   # The EXIT trap does not run when the test is SIGKILLed (ctest's timeout):
   # a detached watchdog then cleans up once this shell is gone.
+  # shellcheck disable=SC2016 # expanded by the inner shell
   setsid -f bash -c 'source "$1" && _e2e_watchdog "$2" "$3"' _ "$_E2E_LIB" "$$" "$T" \
     </dev/null >/dev/null 2>&1
   cd "$T"
@@ -321,7 +323,8 @@ _e2e_with() {
 cluster_env() {
   _e2e_name "$1"
   [[ -f $T/$1.port ]] || fail "no cluster $1"
-  export PGHOST=$T/$1.sock PGPORT=$(<"$T/$1.port") PGDATA=$T/$1.data PGDATABASE=postgres
+  PGPORT=$(<"$T/$1.port")
+  export PGHOST=$T/$1.sock PGPORT PGDATA=$T/$1.data PGDATABASE=postgres
   if [[ ${2:-} == --print ]]; then
     printf 'export PGHOST=%q PGPORT=%q PGDATA=%q PGDATABASE=postgres\n' "$PGHOST" "$PGPORT" "$PGDATA"
   fi
@@ -362,7 +365,7 @@ cluster_pgbench() {
 # wait (default 60 s) until the segment it ended, LAST_SWITCH_WAL, is archived.
 # With --no-failures, a growing pg_stat_archiver.failed_count fails the test.
 wait_archived() {
-  local name=$1 strict=0 timeout=60 failed0 seg row done failed last_failed deadline
+  local name=$1 strict=0 timeout=60 failed0 seg row archived failed last_failed deadline
   shift
   while (($#)); do
     case $1 in
@@ -385,11 +388,11 @@ wait_archived() {
                    OR NOT EXISTS (SELECT FROM pg_ls_waldir() WHERE name = '$seg')))::int,
              failed_count, coalesce(last_failed_wal, '')
       FROM pg_stat_archiver")
-    IFS='|' read -r done failed last_failed <<<"$row"
+    IFS='|' read -r archived failed last_failed <<<"$row"
     if ((strict && failed > failed0)); then
       fail "cluster $name: archive_command failed (failed_count $failed0 -> $failed, last $last_failed)"
     fi
-    ((done)) && return 0
+    ((archived)) && return 0
     ((SECONDS < deadline)) ||
       fail "cluster $name: $seg not archived within ${timeout}s (failed_count $failed, last failed '$last_failed')"
     sleep 0.2

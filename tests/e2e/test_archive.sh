@@ -2,6 +2,7 @@
 # archive-wal end to end: a real server archives pgbench WAL through pgbak.
 # Every file PostgreSQL handed over is stored once, compressed, byte-identical,
 # 0600 in 0700 directories, and archiving it again is a no-op that succeeds.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init
 pgbak_init

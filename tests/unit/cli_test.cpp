@@ -1,0 +1,89 @@
+#include "cli/cli.h"
+
+#include <boost/test/unit_test.hpp>
+#include <fstream>
+#include <vector>
+
+#include "io/error.h"
+#include "test_util.h"
+
+using namespace pgbak;
+using pgbak::test::TempDir;
+
+namespace {
+
+std::optional<Invocation> parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "pgbak");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  const Command* cmd = nullptr;
+  return parse_invocation(static_cast<int>(argv.size()), argv.data(), &cmd);
+}
+
+void write_file(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(cli)
+
+BOOST_AUTO_TEST_CASE(settings_precedence_default_file_command_line) {
+  TempDir tmp;
+  auto inv = parse({"-D", tmp.path(), "archive-wal", "x"});
+  BOOST_TEST(inv->config.compress_level == 3);  // compiled default
+  write_file(tmp / "pgbak.conf", "# comment\ncompress-level = 7\nbackoff-start = 5\n");
+  inv = parse({"-D", tmp.path(), "archive-wal", "x"});
+  BOOST_TEST(inv->config.compress_level == 7);  // file beats default
+  BOOST_TEST(inv->config.backoff_start == 5.0);
+  inv = parse({"-D", tmp.path(), "archive-wal", "--compress-level", "9", "x"});
+  BOOST_TEST(inv->config.compress_level == 9);  // command line beats file
+  BOOST_TEST(inv->config.backoff_start == 5.0);
+  BOOST_TEST(inv->args == std::vector<std::string>{"x"});
+}
+
+BOOST_AUTO_TEST_CASE(config_errors_name_file_and_line) {
+  TempDir tmp;
+  write_file(tmp / "pgbak.conf", "compress-level = 3\n\nno-such-key = 1\n");
+  try {
+    parse({"-D", tmp.path(), "archive-wal", "x"});
+    BOOST_FAIL("unknown key accepted");
+  } catch (const UsageError& e) {
+    BOOST_TEST(std::string(e.what()).find("pgbak.conf:3") != std::string::npos, e.what());
+  }
+  write_file(tmp / "pgbak.conf", "compress-level = fast\n");
+  try {
+    parse({"-D", tmp.path(), "archive-wal", "x"});
+    BOOST_FAIL("bad value accepted");
+  } catch (const UsageError& e) {
+    BOOST_TEST(std::string(e.what()).find("pgbak.conf:1") != std::string::npos, e.what());
+  }
+  write_file(tmp / "pgbak.conf", "compress-level = 99\n");
+  BOOST_CHECK_THROW(parse({"-D", tmp.path(), "archive-wal", "x"}), UsageError);
+}
+
+BOOST_AUTO_TEST_CASE(explicit_config_must_exist) {
+  TempDir tmp;
+  BOOST_CHECK_THROW(parse({"-D", tmp.path(), "-c", tmp / "missing.conf", "archive-wal", "x"}),
+                    UsageError);
+}
+
+BOOST_AUTO_TEST_CASE(relative_dir_becomes_absolute_and_alias_works) {
+  auto inv = parse({"--dir", "relative/dir", "wal", "x"});
+  BOOST_TEST(inv->dir.front() == '/');
+  BOOST_TEST(inv->command == "archive-wal");
+}
+
+BOOST_AUTO_TEST_CASE(usage_errors) {
+  BOOST_CHECK_THROW(parse({"archive-wal"}), UsageError);            // missing argument
+  BOOST_CHECK_THROW(parse({"archive-wal", "a", "b"}), UsageError);  // extra argument
+  BOOST_CHECK_THROW(parse({"archve-wal", "a"}), UsageError);        // unknown command
+  BOOST_CHECK_THROW(parse({"--bogus", "archive-wal", "a"}), UsageError);
+  BOOST_CHECK_THROW(parse({}), UsageError);
+}
+
+BOOST_AUTO_TEST_CASE(did_you_mean) {
+  BOOST_TEST(suggest_command("archve-wal") == "archive-wal");
+  BOOST_TEST(suggest_command("int") == "init");
+  BOOST_TEST(suggest_command("completely-different") == "");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
