@@ -376,7 +376,7 @@ def main():
         verdicts.append((f"{corpus}: archive-wal / pgBackRest ≤ {lim}", ratios["pgbackrest"][0], ratios["pgbackrest"][0] <= lim))
         if corpus == "pgbench":
             verdicts.append(("pgbench: archive-wal / floor ≤ 1.3", ratios["floor"][0], ratios["floor"][0] <= 1.3))
-        verdicts.append((f"{corpus}: compressed size ≤ pgBackRest", by["pgbak"]["bytes"] / by["pgbackrest"]["bytes"], size_ok))
+        verdicts.append((f"{corpus}: compressed size ≤ pgBackRest (ratio)", by["pgbak"]["bytes"] / by["pgbackrest"]["bytes"], size_ok))
         verdicts.append((f"{corpus}: peak RSS ≤ 32 MiB", by["pgbak"]["rss_max"], by["pgbak"]["rss_max"] <= 32))
 
         if can_restore:
@@ -402,7 +402,7 @@ def main():
             md.append("\n" + f.read())
     md.append("\n## Targets\n\n| target | measured | met |\n|---|---:|---|\n")
     for what, val, ok in verdicts:
-        md.append(f"| {what} | {val:.3f} | {'yes' if ok else '**no**'} |\n")
+        md.append(f"| {what} | {val:.4f} | {'yes' if ok else '**no**'} |\n")
     with open(args.out, "w") as f:
         f.write("".join(md))
     log(f"wrote {args.out}")
