@@ -29,7 +29,7 @@ for ((i = 0; i < rounds; i++)); do
   t0=$(now)
   as_pg env PGHOST="$PGHOST" PGPORT="$PGPORT" pg_basebackup -D - -Ft -X none --checkpoint=fast >/dev/null
   t1=$(now)
-  pgbak_run full-sync >/dev/null
+  pgbak_run full-sync >/dev/null 2>"$T/full-sync.err" || fail "pgbak full-sync failed: $(tail -n 5 "$T/full-sync.err")"
   t2=$(now)
   b=$(python3 -c "print($t1 - $t0)") f=$(python3 -c "print($t2 - $t1)")
   bare+=("$b") full+=("$f") ratios+=("$(python3 -c "print($f / $b)")")
