@@ -321,12 +321,12 @@ def main():
 
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     md = [
-        "# pgbak benchmark results\n",
+        "# pgbak benchmark results\n\n",
         f"Produced by `{args.command}` on {started}.\n",
-        "## Machine\n",
+        "\n## Machine\n\n",
         machine(),
         tool_versions(pgbak.bin),
-        "\n## archive-wal, one process per 16 MiB segment\n",
+        "\n## archive-wal, one process per 16 MiB segment\n\n",
         "Tools alternate on the same segment (rotating order, segment pre-read into the page cache), "
         f"each into fresh directories per pass; {args.passes} pass(es). "
         "Wall = spawn to exit; CPU = user+sys of the process; RSS = peak resident set (rusage maxrss). "
