@@ -11,7 +11,17 @@ std::string first_line(const char* message) {
   return s.empty() ? "unknown error" : s;
 }
 
-PgConnection::PgConnection(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {
+PgConnection::PgConnection(const std::string& conninfo)
+    : PgConnection(PQconnectdb(conninfo.c_str())) {}
+
+PgConnection PgConnection::replication(const std::string& conninfo) {
+  // expand_dbname lets conninfo be a full connection string or URI; the later keywords win.
+  const char* keys[] = {"dbname", "replication", "fallback_application_name", nullptr};
+  const char* values[] = {conninfo.c_str(), "true", "pgbak", nullptr};
+  return PgConnection(PQconnectdbParams(keys, values, 1));
+}
+
+PgConnection::PgConnection(PGconn* conn) : conn_(conn) {
   if (!conn_) throw Error("cannot connect to PostgreSQL: out of memory");
   if (PQstatus(conn_.get()) != CONNECTION_OK) {
     throw Error("cannot connect to PostgreSQL: " + first_line(PQerrorMessage(conn_.get())));

@@ -23,6 +23,9 @@ class PgConnection {
   // Connects with conninfo (empty: the PG* environment and libpq defaults). Throws Error with the
   // first line of libpq's message.
   explicit PgConnection(const std::string& conninfo);
+  // A replication connection (replication=true added to conninfo, which may also be a URI), the
+  // kind pg_basebackup makes; it accepts replication commands such as IDENTIFY_SYSTEM.
+  static PgConnection replication(const std::string& conninfo);
 
   // Runs a query that must succeed; throws Error naming `what` with the server's message.
   PgResult exec(const std::string& sql, const std::string& what);
@@ -34,6 +37,8 @@ class PgConnection {
   PGconn* get() const { return conn_.get(); }
 
  private:
+  explicit PgConnection(PGconn* conn);
+
   std::unique_ptr<PGconn, PgConnDeleter> conn_;
 };
 
