@@ -44,7 +44,13 @@ done
 EOF
 chmod 755 "$T/race.sh"
 start=$SECONDS
-as_pg "$T/race.sh" || fail "race loop failed"
+if ! as_pg "$T/race.sh"; then
+  echo "--- $PGBAK/sync.status"
+  cat "$PGBAK/sync.status" 2>/dev/null
+  echo "--- processes"
+  ps -eo pid,ppid,stat,args | grep -F "$PGBAK" | grep -v grep
+  fail "race loop failed"
+fi
 assert_no_file "$T/overlap" "two backup scripts ran at the same time"
 runs=$(grep -c . "$T/runs")
 ((runs >= ROUNDS)) || fail "only $runs script runs for $ROUNDS force-syncs"
