@@ -21,7 +21,7 @@ void run_loop(const Invocation& inv, const BackupDir& dir, StateFile& state, Syn
   SyncContext ctx{dir, state, inv.config, log, system_clock(), foreground};
   try {
     run_sync_loop(ctx);
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {
     if (!foreground) log.error(e.what());
     throw;
   }

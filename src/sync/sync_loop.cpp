@@ -55,7 +55,9 @@ class Loop {
       try {
         do_work(claim);
         on_success();
-      } catch (const Error& e) {
+      } catch (const std::exception& e) {
+        // Not only Error: a thread that cannot be created (std::system_error) or memory running
+        // out mid-snapshot must be retried too, not end the sync with its work left running.
         on_failure(e.what());
       }
     }
