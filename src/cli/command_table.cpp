@@ -14,6 +14,8 @@ const Command kCommands[] = {
    nullptr, 0, 0, run_init},
   {"archive-wal", "wal", "PATH", "archive one WAL file (archive_command = 'pgbak archive-wal %p')",
    nullptr, 1, 1, run_archive_wal},
+  {"keygen", nullptr, "PATH", "write a new encryption key file (for encryption-key-file)",
+   nullptr, 1, 1, run_keygen},
   {"help", nullptr, "[COMMAND]", "show help for a command", nullptr, 0, 1, nullptr},
 };
 // clang-format on

@@ -9,5 +9,6 @@ namespace pgbak {
 
 int run_init(Invocation& inv);
 int run_archive_wal(Invocation& inv);
+int run_keygen(Invocation& inv);
 
 }  // namespace pgbak
