@@ -96,7 +96,7 @@ K2_ID=$LAST_STDOUT
 conf "encryption-key-file = $T/keys/k2"
 assert_exit 1 pgbak_run archive-wal "$T/in/$S1"
 assert_match "authentication failed: written with key id $K1_ID, which matches no configured key \(configured: $K2_ID\)" "$LAST_STDERR"
-assert_match "$(stored $S1.zst.enc)" "$LAST_STDERR"
+assert_match "$PGBAK/$gen/pg_wal/$S1.zst.enc" "$LAST_STDERR"
 assert_match "HINT: .*encryption-old-key-files" "$LAST_STDERR"
 [[ $LAST_STDERR != *"$(<"$T/keys/k2")"* && $LAST_STDERR != *"$(<"$T/keys/k1")"* ]] || fail "a key was printed"
 assert_eq "$gen" "$(readlink "$PGBAK/current")" "a missing key must not start a generation"
@@ -133,10 +133,13 @@ assert_exit 1 pgbak_run archive-wal "$T/in/00000002.history"
 assert_match "cannot use encryption key file '$T/keys/k2': mode 0640 is too open.*HINT: chmod 600" "$LAST_STDERR"
 chmod 600 "$T/keys/k2"
 if ((EUID == 0)); then
+  # Readable by postgres (otherwise open fails first), but someone else's.
   chown root: "$T/keys/k2"
+  chmod 644 "$T/keys/k2"
   assert_exit 1 pgbak_run archive-wal "$T/in/00000002.history"
   assert_match "owned by uid 0, not by uid $(id -u postgres)" "$LAST_STDERR"
   chown postgres: "$T/keys/k2"
+  chmod 600 "$T/keys/k2"
 fi
 head -c 31 /dev/urandom >"$T/keys/short"
 chmod 600 "$T/keys/short"
