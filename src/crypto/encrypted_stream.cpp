@@ -92,9 +92,8 @@ EncryptingSink::EncryptingSink(Sink& out, const SecretKey& key, std::string disp
     : out_(out),
       display_(std::move(display)),
       ctx_(keyed_context(key, random.salt.data(), true)),
-      chunk_size_(size_t{1} << chunk_shift),
-      plain_(chunk_size_),
-      sealed_(chunk_size_ + kEncTagSize) {
+      sealed_((size_t{1} << chunk_shift) + kEncTagSize) {
+  plain_.reset(size_t{1} << chunk_shift);
   std::memcpy(header_.data(), kEncMagic, sizeof kEncMagic);
   header_[8] = kEncVersion;
   header_[9] = static_cast<unsigned char>(chunk_shift);
@@ -126,28 +125,10 @@ void EncryptingSink::seal(std::span<const std::byte> plain, bool final) {
 }
 
 void EncryptingSink::write(std::span<const std::byte> data) {
-  while (!data.empty()) {
-    // A full chunk is sealed as not final only once more data shows it is not the last one.
-    if (plain_len_ == chunk_size_) {
-      seal(plain_, false);
-      plain_len_ = 0;
-    }
-    if (plain_len_ == 0 && data.size() > chunk_size_) {
-      seal(data.first(chunk_size_), false);
-      data = data.subspan(chunk_size_);
-      continue;
-    }
-    size_t n = std::min(chunk_size_ - plain_len_, data.size());
-    std::memcpy(plain_.data() + plain_len_, data.data(), n);
-    plain_len_ += n;
-    data = data.subspan(n);
-  }
+  plain_.feed(data, [this](std::span<const std::byte> piece) { seal(piece, false); });
 }
 
-void EncryptingSink::finish() {
-  seal(std::span(plain_).first(plain_len_), true);
-  plain_len_ = 0;
-}
+void EncryptingSink::finish() { seal(plain_.rest(), true); }
 
 DecryptingSink::DecryptingSink(Sink& out, Keyring keys, std::string display)
     : out_(out), keys_(std::move(keys)), display_(std::move(display)) {}
@@ -179,9 +160,8 @@ void DecryptingSink::start(const std::array<unsigned char, kEncHeaderSize>& head
                           "encryption-old-key-files)");
   }
   ctx_ = keyed_context(*key, header.data() + kSaltOffset, false);
-  chunk_size_ = size_t{1} << shift;
-  sealed_.resize(chunk_size_ + kEncTagSize);
-  plain_.resize(chunk_size_);
+  sealed_.reset((size_t{1} << shift) + kEncTagSize);
+  plain_.resize(size_t{1} << shift);
   started_ = true;
 }
 
@@ -208,31 +188,15 @@ void DecryptingSink::open(std::span<const std::byte> sealed, bool final) {
 }
 
 void DecryptingSink::write(std::span<const std::byte> data) {
-  while (!data.empty()) {
-    if (!started_) {
-      size_t n = std::min(kEncHeaderSize - header_len_, data.size());
-      std::memcpy(header_.data() + header_len_, data.data(), n);
-      header_len_ += n;
-      data = data.subspan(n);
-      if (header_len_ == kEncHeaderSize) start(header_);
-      continue;
-    }
-    size_t whole = chunk_size_ + kEncTagSize;
-    // A full chunk is opened as not final only once more data shows it is not the last one.
-    if (sealed_len_ == whole) {
-      open(sealed_, false);
-      sealed_len_ = 0;
-    }
-    if (sealed_len_ == 0 && data.size() > whole) {
-      open(data.first(whole), false);
-      data = data.subspan(whole);
-      continue;
-    }
-    size_t n = std::min(whole - sealed_len_, data.size());
-    std::memcpy(sealed_.data() + sealed_len_, data.data(), n);
-    sealed_len_ += n;
+  if (!started_) {
+    size_t n = std::min(kEncHeaderSize - header_len_, data.size());
+    std::memcpy(header_.data() + header_len_, data.data(), n);
+    header_len_ += n;
     data = data.subspan(n);
+    if (header_len_ < kEncHeaderSize) return;
+    start(header_);
   }
+  sealed_.feed(data, [this](std::span<const std::byte> chunk) { open(chunk, false); });
 }
 
 void DecryptingSink::finish() {
@@ -240,15 +204,15 @@ void DecryptingSink::finish() {
     fail("truncated: " + std::to_string(header_len_) + " bytes, shorter than the " +
          std::to_string(kEncHeaderSize) + "-byte header");
   }
-  if (sealed_len_ < kEncTagSize) {
+  std::span<const std::byte> last = sealed_.rest();
+  if (last.size() < kEncTagSize) {
     fail("truncated: the file ends inside chunk " + std::to_string(index_));
   }
   // Writers seal an empty final chunk only for empty input; elsewhere it means a cut file.
-  if (sealed_len_ == kEncTagSize && index_ > 0) {
+  if (last.size() == kEncTagSize && index_ > 0) {
     fail("truncated: an empty final chunk after chunk " + std::to_string(index_ - 1));
   }
-  open(std::span(sealed_).first(sealed_len_), true);
-  sealed_len_ = 0;
+  open(last, true);
 }
 
 }  // namespace pgbak

@@ -6,6 +6,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -32,6 +33,27 @@ struct EncHeaderRandom {
   std::array<unsigned char, 8> nonce_prefix;
 };
 
+// Cuts a stream into pieces of a fixed size. A full piece is handed on only once more data shows
+// that it is not the last one: the last piece, full or not, stays for the caller's finish().
+class HoldBackChunker {
+ public:
+  void reset(size_t size) {
+    buf_.resize(size);
+    len_ = 0;
+  }
+  // Calls emit(piece) for every piece known not to be the last.
+  template <class Emit>
+  void feed(std::span<const std::byte> data, Emit&& emit);
+  // The held-back last piece.
+  std::span<const std::byte> rest() const { return std::span(buf_).first(len_); }
+  size_t size() const { return buf_.size(); }
+  size_t held() const { return len_; }
+
+ private:
+  std::vector<std::byte> buf_;
+  size_t len_ = 0;
+};
+
 struct CipherCtxDeleter {
   void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
 };
@@ -55,9 +77,7 @@ class EncryptingSink : public Sink {
   std::string display_;
   std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter> ctx_;
   std::array<unsigned char, kEncHeaderSize> header_;
-  size_t chunk_size_;
-  std::vector<std::byte> plain_;  // the chunk being filled
-  size_t plain_len_ = 0;
+  HoldBackChunker plain_;
   std::vector<std::byte> sealed_;
   uint64_t index_ = 0;
   bool header_sent_ = false;
@@ -86,11 +106,30 @@ class DecryptingSink : public Sink {
   std::array<unsigned char, kEncHeaderSize> header_{};
   size_t header_len_ = 0;
   bool started_ = false;
-  size_t chunk_size_ = 0;
-  std::vector<std::byte> sealed_;  // the chunk being filled: ciphertext and tag
-  size_t sealed_len_ = 0;
+  HoldBackChunker sealed_;  // ciphertext and tag of each chunk
   std::vector<std::byte> plain_;
   uint64_t index_ = 0;
 };
+
+template <class Emit>
+void HoldBackChunker::feed(std::span<const std::byte> data, Emit&& emit) {
+  const size_t size = buf_.size();
+  while (!data.empty()) {
+    if (len_ == size) {
+      emit(std::span<const std::byte>(buf_));
+      len_ = 0;
+    }
+    // Whole pieces straight from the input, without a copy, while more follows them.
+    if (len_ == 0 && data.size() > size) {
+      emit(data.first(size));
+      data = data.subspan(size);
+      continue;
+    }
+    size_t n = std::min(size - len_, data.size());
+    std::copy_n(data.begin(), n, buf_.begin() + static_cast<std::ptrdiff_t>(len_));
+    len_ += n;
+    data = data.subspan(n);
+  }
+}
 
 }  // namespace pgbak

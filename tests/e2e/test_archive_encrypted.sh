@@ -8,12 +8,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init
 pgbak_init
 
-PY=python3
-for p in /usr/bin/python3 python3; do
-  if "$p" -c 'import cryptography' 2>/dev/null; then PY=$p && break; fi
-done
-"$PY" -c 'import cryptography' 2>/dev/null ||
-  fail "python3-cryptography is missing (run scripts/install-deps)"
+# shellcheck source=../crypto/python.sh
+source "$PGBAK_SRC/tests/crypto/python.sh"
 
 as_pg mkdir -m 700 "$T/keys"
 assert_exit 0 pgbak_run keygen "$T/keys/wal.key"
@@ -35,7 +31,7 @@ segments=0
 while IFS= read -r name; do
   copy=$(find "$PGBAK" -mindepth 3 -maxdepth 3 -path "$PGBAK/[0-9]*/pg_wal/$name.zst.enc" | sort | tail -n 1)
   [[ $(head -c 8 "$copy") == PGBAKENC ]] || fail "$copy lacks the header"
-  "$PY" "$PGBAK_SRC/tests/crypto/decrypt.py" --key "$T/keys/wal.key" "$copy" - | zstd -qdc |
+  DECRYPT_PY --key "$T/keys/wal.key" "$copy" - | zstd -qdc |
     cmp -s - "$T/main.plain/$name" || fail "$copy does not decrypt to what PostgreSQL handed over"
   [[ $name == *.* ]] || segments=$((segments + 1))
 done <<<"$plain"

@@ -10,13 +10,8 @@ pgbak_init
 # Keep the background sync from doing anything here: a sync it starts has nothing to reach.
 echo "pg-bindir = /nonexistent" >"$PGBAK/pgbak.conf"
 
-PY=python3
-for p in /usr/bin/python3 python3; do
-  if "$p" -c 'import cryptography' 2>/dev/null; then PY=$p && break; fi
-done
-"$PY" -c 'import cryptography' 2>/dev/null ||
-  fail "python3-cryptography is missing (run scripts/install-deps)"
-DEC() { "$PY" "$PGBAK_SRC/tests/crypto/decrypt.py" "$@"; }
+# shellcheck source=../crypto/python.sh
+source "$PGBAK_SRC/tests/crypto/python.sh"
 mkseg() { as_pg python3 "$PGBAK_SRC/tests/e2e/make_segment.py" "$@"; }
 # A segment with 3 MiB of random bytes after its header: its zstd stream spans many chunks.
 mkseg_random() {
@@ -40,7 +35,7 @@ K1_ID=$LAST_STDOUT
 assert_match '^[0-9a-f]{16}$' "$K1_ID" "keygen prints the key id"
 assert_eq "600 $(as_pg id -un)" "$(stat -c '%a %U' "$T/keys/k1")" "key file mode and owner"
 assert_match '^[0-9a-f]{64}$' "$(<"$T/keys/k1")" "key file is 64 hex digits"
-assert_eq "$K1_ID" "$(DEC --key-id "$T/keys/k1")" "key id per docs/format.md"
+assert_eq "$K1_ID" "$(DECRYPT_PY --key-id "$T/keys/k1")" "key id per docs/format.md"
 before=$(<"$T/keys/k1")
 assert_exit 1 pgbak_run keygen "$T/keys/k1"
 assert_eq "$before" "$(<"$T/keys/k1")" "keygen never overwrites a key"
@@ -56,7 +51,7 @@ for f in $S1 $S2 00000002.history; do
   assert_exit 0 pgbak_run archive-wal "$T/in/$f"
   assert_file "$(stored "$f.zst.enc")"
   assert_no_file "$(stored "$f.zst")"
-  DEC --key "$T/keys/k1" "$(stored "$f.zst.enc")" "$T/$f.zst" || fail "decrypt.py rejected $f.zst.enc"
+  DECRYPT_PY --key "$T/keys/k1" "$(stored "$f.zst.enc")" "$T/$f.zst" || fail "decrypt.py rejected $f.zst.enc"
   zstd -qdc "$T/$f.zst" | cmp -s - "$T/in/$f" || fail "$f.zst.enc does not decrypt+decompress to $f"
 done
 chunks=$((($(stat -c %s "$(stored $S1.zst.enc)") - 44 + 65551) / 65552))
@@ -67,7 +62,7 @@ ok "archive-wal output decrypts with the independent decryptor (up to $chunks ch
 bad=$T/bad.enc
 cp "$(stored $S1.zst.enc)" "$bad"
 printf '\x55' | dd of="$bad" bs=1 seek=$((44 + 65552 * 3 + 7)) conv=notrunc status=none
-assert_exit 1 DEC --key "$T/keys/k1" "$bad" "$T/bad.out"
+assert_exit 1 DECRYPT_PY --key "$T/keys/k1" "$bad" "$T/bad.out"
 assert_match "authentication failed" "$LAST_STDERR"
 assert_no_file "$T/bad.out"
 ok "the independent decryptor rejects a flipped byte too"
@@ -81,7 +76,7 @@ for shift in 16 12 20; do
   seg=$(printf '0000000100000000000000%02X' $n)
   mkseg_random "$T/in/$seg" $n
   zstd -q -c "$T/in/$seg" >"$T/$seg.zst"
-  DEC --encrypt --key "$T/keys/k1" --chunk-shift $shift "$T/$seg.zst" "$T/$seg.zst.enc"
+  DECRYPT_PY --encrypt --key "$T/keys/k1" --chunk-shift $shift "$T/$seg.zst" "$T/$seg.zst.enc"
   place "$T/$seg.zst.enc" "$(stored "$seg.zst.enc")"
   assert_exit 0 pgbak_run -v archive-wal "$T/in/$seg"
   assert_match "already archived $seg" "$LAST_STDOUT"
@@ -112,7 +107,7 @@ S9=000000010000000000000009
 mkseg "$T/in/$S9" $S9 --seed 9
 assert_exit 0 pgbak_run archive-wal "$T/in/$S9"
 assert_eq "$K2_ID" "$(head -c 20 "$(stored $S9.zst.enc)" | tail -c 8 | od -An -tx1 | tr -d ' \n')" "new files use the new key"
-DEC --key "$T/keys/k2" "$(stored $S9.zst.enc)" - | zstd -qdc | cmp -s - "$T/in/$S9" || fail "$S9 with k2"
+DECRYPT_PY --key "$T/keys/k2" "$(stored $S9.zst.enc)" - | zstd -qdc | cmp -s - "$T/in/$S9" || fail "$S9 with k2"
 ok "rotation: old files read with encryption-old-key-files, new files use the new key"
 
 # A plain copy from before encryption was turned on is the same file.
@@ -161,12 +156,12 @@ conf "encryption-key-file = $T/keys/k1"
 S11=00000001000000000000000B
 mkseg_random "$T/in/$S11" 11
 zstd -q -c "$T/in/$S11" >"$T/$S11.zst"
-DEC --encrypt --key "$T/keys/k1" "$T/$S11.zst" "$T/$S11.zst.enc"
+DECRYPT_PY --encrypt --key "$T/keys/k1" "$T/$S11.zst" "$T/$S11.zst.enc"
 printf '\x01' | dd of="$T/$S11.zst.enc" bs=1 seek=$((44 + 65552 + 65536 + 3)) conv=notrunc status=none
 place "$T/$S11.zst.enc" "$(stored "$S11.zst.enc")"
 assert_exit 0 pgbak_run archive-wal "$T/in/$S11"
 assert_match "went back in time" "$LAST_STDERR"
 [[ $(readlink "$PGBAK/current") != "$gen" ]] || fail "a tampered copy was taken as identical"
-DEC --key "$T/keys/k1" "$(stored "$S11.zst.enc")" - | zstd -qdc | cmp -s - "$T/in/$S11" ||
+DECRYPT_PY --key "$T/keys/k1" "$(stored "$S11.zst.enc")" - | zstd -qdc | cmp -s - "$T/in/$S11" ||
   fail "the new copy of $S11 is wrong"
 ok "a copy with a flipped tag byte is not the same file: archived afresh into a new generation"
