@@ -8,7 +8,7 @@ namespace pgbak {
 
 int run_keygen(Invocation& inv) {
   const std::string& path = inv.args[0];
-  KeyId id = write_new_key_file(path);
+  KeyId id = write_new_key_file(path, inv.dir);
   std::cout << key_id_hex(id) << "\n";
   if (inv.verbosity >= 0) {
     std::cerr << "pgbak: wrote a new key to '" << path

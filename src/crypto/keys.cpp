@@ -23,6 +23,9 @@ namespace {
 
 constexpr char kKeyIdLabel[] = "pgbak key id v1";
 constexpr size_t kHexKeySize = 2 * kKeySize;
+constexpr char kInsideBackupDir[] =
+    "lies inside the backup directory, where scripts/backup would upload it along with the data "
+    "it protects (HINT: keep keys elsewhere, e.g. in /etc/pgbak/, and a copy off this machine)";
 
 KeyId compute_key_id(const unsigned char* key) {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
@@ -190,32 +193,47 @@ Keyring load_keyring(const Config& config) {
   return ring;
 }
 
+bool lies_inside(const std::string& path, const std::string& dir) {
+  char dir_real[PATH_MAX];
+  if (dir.empty() || ::realpath(dir.c_str(), dir_real) == nullptr) return false;
+  // A file that does not exist yet (keygen) is placed by its parent directory.
+  char real[PATH_MAX];
+  std::string resolved;
+  if (::realpath(path.c_str(), real) != nullptr) {
+    resolved = real;
+  } else {
+    auto slash = path.rfind('/');
+    std::string parent = slash == std::string::npos ? "." : path.substr(0, slash);
+    if (::realpath(parent.empty() ? "/" : parent.c_str(), real) == nullptr) return false;
+    resolved = path_join(real, path.substr(slash + 1));
+  }
+  std::string prefix = path_join(dir_real, "");
+  return resolved.compare(0, prefix.size(), prefix) == 0;
+}
+
 void validate_key_settings(const Config& config, const std::string& backup_dir) {
   std::vector<std::pair<const char*, std::string>> files;
   if (!config.encryption_key_file.empty()) {
     files.emplace_back("encryption-key-file", config.encryption_key_file);
   }
   for (const std::string& p : old_key_files(config)) files.emplace_back("encryption-old-key-files", p);
-
-  char dir_real[PATH_MAX];
-  bool have_dir = !backup_dir.empty() && ::realpath(backup_dir.c_str(), dir_real) != nullptr;
   for (const auto& [key, path] : files) {
     // PostgreSQL runs archive_command in PGDATA, cron elsewhere: a relative name would change
     // meaning with the caller.
-    if (path[0] != '/') throw UsageError("setting '" + std::string(key) + "': '" + path + "' is not an absolute path");
-    char key_real[PATH_MAX];
-    if (!have_dir || ::realpath(path.c_str(), key_real) == nullptr) continue;
-    std::string prefix = std::string(dir_real) + "/";
-    if (std::strncmp(key_real, prefix.c_str(), prefix.size()) == 0) {
-      throw UsageError("setting '" + std::string(key) + "': key file '" + path +
-                       "' lies inside the backup directory, where scripts/backup would upload it "
-                       "along with the data it protects (HINT: keep it elsewhere, e.g. "
-                       "/etc/pgbak/, and keep a copy off this machine)");
+    if (path[0] != '/') {
+      throw UsageError("setting '" + std::string(key) + "': '" + path + "' is not an absolute path");
+    }
+    if (lies_inside(path, backup_dir)) {
+      throw UsageError("setting '" + std::string(key) + "': key file '" + path + "' " +
+                       kInsideBackupDir);
     }
   }
 }
 
-KeyId write_new_key_file(const std::string& path) {
+KeyId write_new_key_file(const std::string& path, const std::string& backup_dir) {
+  if (lies_inside(path, backup_dir)) {
+    throw UsageError("cannot write key file '" + path + "': it " + kInsideBackupDir);
+  }
   unsigned char key[kKeySize];
   struct WipeKey {
     unsigned char* k;

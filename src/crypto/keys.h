@@ -80,8 +80,13 @@ Keyring load_keyring(const Config& config);
 // data it protects). Throws UsageError naming the setting.
 void validate_key_settings(const Config& config, const std::string& backup_dir);
 
+// True if `path` (which need not exist yet) lies inside the directory `dir`, symbolic links
+// resolved. False when `dir` is empty or does not exist.
+bool lies_inside(const std::string& path, const std::string& dir);
+
 // Creates PATH (which must not exist) with mode 0600 and a fresh key from OpenSSL's CSPRNG,
 // written as 64 hex digits and a newline, fsynced with its directory. Returns its key id.
-KeyId write_new_key_file(const std::string& path);
+// Refuses (UsageError) a PATH inside `backup_dir`, if given.
+KeyId write_new_key_file(const std::string& path, const std::string& backup_dir = "");
 
 }  // namespace pgbak

@@ -146,10 +146,14 @@ conf "encryption-key-file = keys/k2"
 assert_exit 2 pgbak_run archive-wal "$T/in/00000002.history"
 assert_match "not an absolute path" "$LAST_STDERR"
 as_pg cp -p "$T/keys/k2" "$PGBAK/key"
+conf
+assert_exit 2 pgbak_run keygen "$PGBAK/current/new.key"
+assert_match "cannot write key file .*inside the backup directory" "$LAST_STDERR"
+assert_no_file "$PGBAK/current/new.key"
 conf "encryption-key-file = $PGBAK/key"
 assert_exit 2 pgbak_run archive-wal "$T/in/00000002.history"
 assert_match "inside the backup directory" "$LAST_STDERR"
-ok "bad key files refused: mode, owner, length, relative path, inside the backup directory"
+ok "bad key files refused: mode, owner, length, relative path, inside the backup directory (also for keygen)"
 
 # ---- tampering makes the stored copy count as different, never as identical ----------------------
 conf "encryption-key-file = $T/keys/k1"

@@ -174,6 +174,11 @@ BOOST_AUTO_TEST_CASE(key_settings_must_be_absolute_and_outside_the_backup_direct
   BOOST_CHECK_THROW(validate_key_settings(config, tmp / "pgbak"), UsageError);
   config.encryption_key_file = inside;
   BOOST_CHECK_THROW(validate_key_settings(config, tmp / "pgbak"), UsageError);
+  // Nor may keygen write one there.
+  BOOST_CHECK_THROW(write_new_key_file(tmp / "pgbak/new.key", tmp / "pgbak"), UsageError);
+  BOOST_TEST(!std::filesystem::exists(tmp / "pgbak/new.key"));
+  BOOST_TEST(lies_inside(tmp / "pgbak/x", tmp / "pgbak"));
+  BOOST_TEST(!lies_inside(tmp / "pgbak2", tmp / "pgbak"));
   // Through a symbolic link too.
   std::filesystem::create_directory_symlink(tmp / "pgbak", tmp / "alias");
   config.encryption_key_file = outside;
