@@ -2,21 +2,24 @@
 # Cost of encryption at rest: archive-wal on real 16 MiB segments with and without
 # encryption-key-file, in alternating rounds; reports the median ratio (target: at most 1.10).
 #
-#   bench/crypto.sh [--rounds N] [--workdir DIR] [--corpus DIR]
+#   bench/crypto.sh [--rounds N] [--workdir DIR] [--corpus DIR] [--callgrind N]
 #
 # PGBAK_BIN (default build/pgbak). The corpus (bench/cache/crypto-corpus/, built once from a
 # throwaway cluster running pgbench, through tests/e2e/lib.sh) holds the segments exactly as
 # PostgreSQL handed them to archive_command. --workdir puts the backup directories elsewhere,
-# e.g. /dev/shm to take the disk's fsync out and measure the CPU cost alone.
+# e.g. /dev/shm to take the disk's fsync out and measure the CPU cost alone. --callgrind N also
+# counts the instructions of N archive-wal calls per arm under valgrind, a figure that other load
+# on the machine does not disturb.
 set -Eeuo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-rounds=15 workdir=$ROOT/bench/work/crypto corpus=$ROOT/bench/cache/crypto-corpus
+rounds=15 workdir=$ROOT/bench/work/crypto corpus=$ROOT/bench/cache/crypto-corpus callgrind=0
 while (($#)); do
   case $1 in
   --rounds) rounds=$2 && shift ;;
   --workdir) workdir=$2 && shift ;;
   --corpus) corpus=$2 && shift ;;
-  -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' && exit 0 ;;
+  --callgrind) callgrind=$2 && shift ;;
+  -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' && exit 0 ;;
   *) echo "bench/crypto.sh: unknown argument $1" >&2 && exit 2 ;;
   esac
   shift
@@ -52,4 +55,4 @@ fi
 
 echo "bench/crypto.sh: $(find "$corpus/segments" -type f | wc -l) segments, $rounds rounds, work in $workdir" >&2
 exec python3 "$ROOT/bench/crypto_time.py" --bin "$PGBAK_BIN" --corpus "$corpus/segments" \
-  --rounds "$rounds" --workdir "$workdir"
+  --rounds "$rounds" --workdir "$workdir" --callgrind "$callgrind"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Times `pgbak archive-wal` over a corpus of segments, plain vs encrypted, in alternating rounds
-(each round archives every segment into a fresh backup directory, once per arm; which arm goes
-first alternates). Prints per-arm medians and the median of the per-round ratios. Used by
+"""Times `pgbak archive-wal` over a corpus of segments, plain vs encrypted. Each round archives
+every segment into two fresh backup directories, one per arm, back to back with the order
+alternating, so both arms see the same load. Prints per-arm medians, the median of the per-round
+ratios and of the per-segment ratios, and optionally callgrind instruction counts. Used by
 bench/crypto.sh."""
 import argparse
 import os
@@ -52,6 +53,8 @@ def main():
     p.add_argument("--corpus", required=True)
     p.add_argument("--rounds", type=int, default=15)
     p.add_argument("--workdir", required=True)
+    p.add_argument("--callgrind", type=int, default=0,
+                   help="also count instructions under valgrind for this many segments (load-independent)")
     a = p.parse_args()
 
     segments = sorted(os.path.join(a.corpus, f) for f in os.listdir(a.corpus))
@@ -76,33 +79,51 @@ def main():
     ratios = []
     cpu_ratios = []
     sizes = {}
+    pair_ratios = []
     for r in range(a.rounds):
-        arms = ["plain", "encrypted"] if r % 2 == 0 else ["encrypted", "plain"]
-        this_round = {}
-        for arm in arms:
-            d = os.path.join(work, f"{arm}-{r}")
+        # Both arms archive each segment back to back (alternating which goes first), so that
+        # load from elsewhere on the machine hits both alike.
+        dirs = {arm: os.path.join(work, f"{arm}-{r}") for arm in confs}
+        for d in dirs.values():
             run(a.bin, "-D", d, "init")
-            total = cpu_total = 0.0
-            for seg in segments:
-                dt, cpu = timed(a.bin, "-D", d, "-c", confs[arm], "archive-wal", seg)
-                total += dt
-                cpu_total += cpu
+        this_round = {"plain": 0.0, "encrypted": 0.0, "plain cpu": 0.0, "encrypted cpu": 0.0}
+        for i, seg in enumerate(segments):
+            arms = ["plain", "encrypted"] if (i + r) % 2 == 0 else ["encrypted", "plain"]
+            pair = {}
+            for arm in arms:
+                dt, cpu = timed(a.bin, "-D", dirs[arm], "-c", confs[arm], "archive-wal", seg)
+                pair[arm] = dt
+                this_round[arm] += dt
+                this_round[arm + " cpu"] += cpu
                 per_segment[arm].append(dt)
                 cpu_per_segment[arm].append(cpu)
+            pair_ratios.append(pair["encrypted"] / pair["plain"])
+        for arm, d in dirs.items():
             wal = os.path.join(d, "current", "pg_wal")
             names = os.listdir(wal)
             want = ".zst.enc" if arm == "encrypted" else ".zst"
-            assert all(n.endswith(want) for n in names), names[:3]
+            assert len(names) == len(segments) and all(n.endswith(want) for n in names), names[:3]
             sizes[arm] = sum(os.path.getsize(os.path.join(wal, n)) for n in names)
-            this_round[arm] = total
-            this_round[arm + " cpu"] = cpu_total
-            totals[arm].append(total)
+            totals[arm].append(this_round[arm])
             stop_leftovers(d)
             shutil.rmtree(d)
         ratios.append(this_round["encrypted"] / this_round["plain"])
         cpu_ratios.append(this_round["encrypted cpu"] / this_round["plain cpu"])
         print(f"round {r + 1:2}: plain {this_round['plain']:.3f}s  encrypted {this_round['encrypted']:.3f}s"
               f"  ratio {ratios[-1]:.3f}  (CPU ratio {cpu_ratios[-1]:.3f})", file=sys.stderr)
+    instructions = {}
+    if a.callgrind:
+        for arm in ("plain", "encrypted"):
+            d = os.path.join(work, f"{arm}-callgrind")
+            run(a.bin, "-D", d, "init")
+            instructions[arm] = 0
+            for seg in segments[: a.callgrind]:
+                out = os.path.join(work, "callgrind.out")
+                r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
+                                    a.bin, "-D", d, "-c", confs[arm], "archive-wal", seg],
+                                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                instructions[arm] += int(r.stderr.split("Collected : ")[1].split()[0])
+            stop_leftovers(d)
     stop_leftovers(work)
     shutil.rmtree(work, ignore_errors=True)
 
@@ -119,8 +140,13 @@ def main():
           f"encrypted {cpu_med['encrypted']:.2f} ms")
     print(f"median per-round ratio encrypted/plain, wall: {ratio:.4f} ({(ratio - 1) * 100:+.1f}%)"
           f"  [min {min(ratios):.3f}, max {max(ratios):.3f}]")
+    print(f"median per-segment ratio encrypted/plain, wall: {statistics.median(pair_ratios):.4f}")
     print(f"median per-round ratio encrypted/plain, CPU:  {cpu_ratio:.4f} ({(cpu_ratio - 1) * 100:+.1f}%)"
           f"  [min {min(cpu_ratios):.3f}, max {max(cpu_ratios):.3f}]")
+    if instructions:
+        i = instructions["encrypted"] / instructions["plain"]
+        print(f"instructions (callgrind, {a.callgrind} segments): plain {instructions['plain']}, "
+              f"encrypted {instructions['encrypted']}, ratio {i:.4f} ({(i - 1) * 100:+.1f}%)")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #include "crypto/encrypted_stream.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/kdf.h>
@@ -7,6 +8,7 @@
 
 #include <cstring>
 
+#include "crypto/algorithms.h"
 #include "io/error.h"
 #include "io/sha256.h"
 
@@ -21,16 +23,19 @@ constexpr size_t kKeyIdOffset = 12;
 // The per-file AES key: HKDF-SHA256(master key, salt from the header). A fresh key per file keeps
 // GCM's limits per file instead of across every file ever written with one master key.
 void derive_file_key(const SecretKey& key, const unsigned char* salt, unsigned char (&out)[kKeySize]) {
-  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
-      EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr), EVP_PKEY_CTX_free);
-  size_t len = kKeySize;
-  if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 ||
-      EVP_PKEY_CTX_set_hkdf_md(ctx.get(), EVP_sha256()) != 1 ||
-      EVP_PKEY_CTX_set1_hkdf_salt(ctx.get(), salt, 16) != 1 ||
-      EVP_PKEY_CTX_set1_hkdf_key(ctx.get(), key.data(), kKeySize) != 1 ||
-      EVP_PKEY_CTX_add1_hkdf_info(ctx.get(), reinterpret_cast<const unsigned char*>(kFileKeyInfo),
-                                  sizeof kFileKeyInfo - 1) != 1 ||
-      EVP_PKEY_derive(ctx.get(), out, &len) != 1 || len != kKeySize) {
+  std::unique_ptr<EVP_KDF_CTX, decltype(&EVP_KDF_CTX_free)> ctx(EVP_KDF_CTX_new(hkdf_kdf()),
+                                                                EVP_KDF_CTX_free);
+  char digest[] = "SHA2-256";
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, const_cast<unsigned char*>(key.data()),
+                                        kKeySize),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, const_cast<unsigned char*>(salt), 16),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<char*>(kFileKeyInfo),
+                                        sizeof kFileKeyInfo - 1),
+      OSSL_PARAM_construct_end(),
+  };
+  if (!ctx || EVP_KDF_derive(ctx.get(), out, kKeySize, params) != 1) {
     throw_crypto("cannot derive a file key");
   }
 }
@@ -42,7 +47,7 @@ std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter> keyed_context(const SecretKey&
   std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter> ctx(EVP_CIPHER_CTX_new());
   unsigned char file_key[kKeySize];
   derive_file_key(key, salt, file_key);
-  bool ok = ctx && EVP_CipherInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr,
+  bool ok = ctx && EVP_CipherInit_ex(ctx.get(), aes_256_gcm_cipher(), nullptr, nullptr, nullptr,
                                      encrypt ? 1 : 0) == 1 &&
             EVP_CipherInit_ex(ctx.get(), nullptr, nullptr, file_key, nullptr, encrypt ? 1 : 0) == 1;
   OPENSSL_cleanse(file_key, sizeof file_key);

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 
+#include "crypto/algorithms.h"
 #include "io/durable_writer.h"
 #include "io/file.h"
 #include "io/sha256.h"
@@ -31,7 +32,7 @@ KeyId compute_key_id(const unsigned char* key) {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), sha256_md(), nullptr) != 1 ||
       EVP_DigestUpdate(ctx.get(), kKeyIdLabel, sizeof kKeyIdLabel - 1) != 1 ||
       EVP_DigestUpdate(ctx.get(), key, kKeySize) != 1 ||
       EVP_DigestFinal_ex(ctx.get(), md, &len) != 1) {
