@@ -30,7 +30,8 @@ const EVP_MD* sha256_md() {
 
 const EVP_CIPHER* aes_256_gcm_cipher() {
   init_once();
-  static EVP_CIPHER* cipher = fetched(EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr), "AES-256-GCM");
+  static EVP_CIPHER* cipher =
+      fetched(EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr), "AES-256-GCM");
   return cipher;
 }
 

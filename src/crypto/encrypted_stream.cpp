@@ -22,7 +22,8 @@ constexpr size_t kKeyIdOffset = 12;
 
 // The per-file AES key: HKDF-SHA256(master key, salt from the header). A fresh key per file keeps
 // GCM's limits per file instead of across every file ever written with one master key.
-void derive_file_key(const SecretKey& key, const unsigned char* salt, unsigned char (&out)[kKeySize]) {
+void derive_file_key(const SecretKey& key, const unsigned char* salt,
+                     unsigned char (&out)[kKeySize]) {
   std::unique_ptr<EVP_KDF_CTX, decltype(&EVP_KDF_CTX_free)> ctx(EVP_KDF_CTX_new(hkdf_kdf()),
                                                                 EVP_KDF_CTX_free);
   char digest[] = "SHA2-256";
@@ -47,8 +48,9 @@ std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter> keyed_context(const SecretKey&
   std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter> ctx(EVP_CIPHER_CTX_new());
   unsigned char file_key[kKeySize];
   derive_file_key(key, salt, file_key);
-  bool ok = ctx && EVP_CipherInit_ex(ctx.get(), aes_256_gcm_cipher(), nullptr, nullptr, nullptr,
-                                     encrypt ? 1 : 0) == 1 &&
+  bool ok = ctx &&
+            EVP_CipherInit_ex(ctx.get(), aes_256_gcm_cipher(), nullptr, nullptr, nullptr,
+                              encrypt ? 1 : 0) == 1 &&
             EVP_CipherInit_ex(ctx.get(), nullptr, nullptr, file_key, nullptr, encrypt ? 1 : 0) == 1;
   OPENSSL_cleanse(file_key, sizeof file_key);
   if (!ok) throw_crypto("cannot set up AES-256-GCM");
@@ -75,8 +77,12 @@ bool begin_chunk(EVP_CIPHER_CTX* ctx, const std::array<unsigned char, kEncHeader
          EVP_CipherUpdate(ctx, nullptr, &len, suffix, sizeof suffix) == 1;
 }
 
-unsigned char* bytes(std::byte* p) { return reinterpret_cast<unsigned char*>(p); }
-const unsigned char* bytes(const std::byte* p) { return reinterpret_cast<const unsigned char*>(p); }
+unsigned char* bytes(std::byte* p) {
+  return reinterpret_cast<unsigned char*>(p);
+}
+const unsigned char* bytes(const std::byte* p) {
+  return reinterpret_cast<const unsigned char*>(p);
+}
 
 EncHeaderRandom fresh_random() {
   EncHeaderRandom r;
@@ -118,12 +124,12 @@ void EncryptingSink::seal(std::span<const std::byte> plain, bool final) {
   int len = 0;
   int tail = 0;
   unsigned char* dst = bytes(sealed_.data());
-  bool ok = begin_chunk(ctx_.get(), header_, index_, final) &&
-            (plain.empty() || EVP_CipherUpdate(ctx_.get(), dst, &len, bytes(plain.data()),
-                                               static_cast<int>(plain.size())) == 1) &&
-            EVP_CipherFinal_ex(ctx_.get(), dst + len, &tail) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx_.get(), EVP_CTRL_GCM_GET_TAG, kEncTagSize,
-                                dst + plain.size()) == 1;
+  bool ok =
+      begin_chunk(ctx_.get(), header_, index_, final) &&
+      (plain.empty() || EVP_CipherUpdate(ctx_.get(), dst, &len, bytes(plain.data()),
+                                         static_cast<int>(plain.size())) == 1) &&
+      EVP_CipherFinal_ex(ctx_.get(), dst + len, &tail) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx_.get(), EVP_CTRL_GCM_GET_TAG, kEncTagSize, dst + plain.size()) == 1;
   if (!ok) throw_crypto("cannot encrypt '" + display_ + "'");
   out_.write({sealed_.data(), plain.size() + kEncTagSize});
   ++index_;
@@ -133,7 +139,9 @@ void EncryptingSink::write(std::span<const std::byte> data) {
   plain_.feed(data, [this](std::span<const std::byte> piece) { seal(piece, false); });
 }
 
-void EncryptingSink::finish() { seal(plain_.rest(), true); }
+void EncryptingSink::finish() {
+  seal(plain_.rest(), true);
+}
 
 DecryptingSink::DecryptingSink(Sink& out, Keyring keys, std::string display)
     : out_(out), keys_(std::move(keys)), display_(std::move(display)) {}
@@ -151,7 +159,8 @@ void DecryptingSink::start(const std::array<unsigned char, kEncHeaderSize>& head
     fail("unsupported format version " + std::to_string(header[8]));
   }
   int shift = header[9];
-  if (shift < kEncMinChunkShift || shift > kEncMaxChunkShift || header[10] != 0 || header[11] != 0) {
+  if (shift < kEncMinChunkShift || shift > kEncMaxChunkShift || header[10] != 0 ||
+      header[11] != 0) {
     fail("bad header");
   }
   KeyId id;
@@ -159,8 +168,9 @@ void DecryptingSink::start(const std::array<unsigned char, kEncHeaderSize>& head
   const SecretKey* key = keys_.find(id);
   if (key == nullptr) {
     std::string have = keys_.empty() ? "no key is configured" : "configured: " + keys_.ids_text();
-    throw MissingKeyError("cannot decrypt '" + display_ + "': authentication failed: written with key id " +
-                          key_id_hex(id) + ", which matches no configured key (" + have +
+    throw MissingKeyError("cannot decrypt '" + display_ +
+                          "': authentication failed: written with key id " + key_id_hex(id) +
+                          ", which matches no configured key (" + have +
                           ") (HINT: set encryption-key-file, or list the old key in "
                           "encryption-old-key-files)");
   }

@@ -64,8 +64,8 @@ class EncryptingSink : public Sink {
   // used in error messages.
   EncryptingSink(Sink& out, const SecretKey& key, std::string display);
   // Tests only: fixed header randomness and chunk size, for known-answer tests.
-  EncryptingSink(Sink& out, const SecretKey& key, std::string display, const EncHeaderRandom& random,
-                 int chunk_shift = kEncDefaultChunkShift);
+  EncryptingSink(Sink& out, const SecretKey& key, std::string display,
+                 const EncHeaderRandom& random, int chunk_shift = kEncDefaultChunkShift);
   void write(std::span<const std::byte> data) override;
   // Seals the final chunk; must be called once after the last write.
   void finish();

@@ -93,7 +93,9 @@ SecretKey& SecretKey::operator=(SecretKey&& other) noexcept {
   return *this;
 }
 
-SecretKey::~SecretKey() { OPENSSL_cleanse(bytes_, kKeySize); }
+SecretKey::~SecretKey() {
+  OPENSSL_cleanse(bytes_, kKeySize);
+}
 
 std::string key_id_hex(const KeyId& id) {
   static const char* hex = "0123456789abcdef";
@@ -117,7 +119,8 @@ SecretKey load_key_file(const std::string& path) {
   if (!S_ISREG(st.st_mode)) refuse(path, "not a regular file");
   if (st.st_uid != ::geteuid()) {
     refuse(path, "owned by uid " + std::to_string(st.st_uid) + ", not by uid " +
-                     std::to_string(::geteuid()) + " that pgbak runs as (HINT: chown it to the "
+                     std::to_string(::geteuid()) +
+                     " that pgbak runs as (HINT: chown it to the "
                      "user that runs PostgreSQL and pgbak)");
   }
   if ((st.st_mode & 07777 & ~mode_t{0600}) != 0) {
@@ -144,7 +147,8 @@ SecretKey load_key_file(const std::string& path) {
     for (size_t i = 0; i < kKeySize; ++i) {
       int hi = hex_value(text.bytes[2 * i]);
       int lo = hex_value(text.bytes[2 * i + 1]);
-      if (hi < 0 || lo < 0) refuse(path, "64 characters but not all hex digits: " + std::string(length_rule));
+      if (hi < 0 || lo < 0)
+        refuse(path, "64 characters but not all hex digits: " + std::string(length_rule));
       key[i] = static_cast<unsigned char>(hi << 4 | lo);
     }
   }
@@ -217,12 +221,14 @@ void validate_key_settings(const Config& config, const std::string& backup_dir) 
   if (!config.encryption_key_file.empty()) {
     files.emplace_back("encryption-key-file", config.encryption_key_file);
   }
-  for (const std::string& p : old_key_files(config)) files.emplace_back("encryption-old-key-files", p);
+  for (const std::string& p : old_key_files(config))
+    files.emplace_back("encryption-old-key-files", p);
   for (const auto& [key, path] : files) {
     // PostgreSQL runs archive_command in PGDATA, cron elsewhere: a relative name would change
     // meaning with the caller.
     if (path[0] != '/') {
-      throw UsageError("setting '" + std::string(key) + "': '" + path + "' is not an absolute path");
+      throw UsageError("setting '" + std::string(key) + "': '" + path +
+                       "' is not an absolute path");
     }
     if (lies_inside(path, backup_dir)) {
       throw UsageError("setting '" + std::string(key) + "': key file '" + path + "' " +

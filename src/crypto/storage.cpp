@@ -52,7 +52,9 @@ bool exists_at(int dirfd, const std::string& name) {
 
 }  // namespace
 
-bool encryption_enabled(const Config& config) { return !config.encryption_key_file.empty(); }
+bool encryption_enabled(const Config& config) {
+  return !config.encryption_key_file.empty();
+}
 
 std::string stored_suffix(const Config& config) {
   return encryption_enabled(config) ? kEncryptedSuffix : "";

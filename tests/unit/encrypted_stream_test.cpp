@@ -19,7 +19,9 @@ using Bytes = std::vector<std::byte>;
 
 class VectorSink : public Sink {
  public:
-  void write(std::span<const std::byte> d) override { bytes.insert(bytes.end(), d.begin(), d.end()); }
+  void write(std::span<const std::byte> d) override {
+    bytes.insert(bytes.end(), d.begin(), d.end());
+  }
   Bytes bytes;
 };
 
@@ -72,7 +74,9 @@ Bytes decrypt(const Bytes& sealed, Keyring keys, size_t piece = 70000, Bytes* pa
   return out.bytes;
 }
 
-size_t chunks_for(size_t n) { return n == 0 ? 1 : (n + kChunk - 1) / kChunk; }
+size_t chunks_for(size_t n) {
+  return n == 0 ? 1 : (n + kChunk - 1) / kChunk;
+}
 
 // Expects decryption to fail with "authentication failed" and the path, and returns what reached
 // the output before the failure.
@@ -92,8 +96,8 @@ Bytes expect_auth_failure(const Bytes& sealed, Keyring keys, size_t piece = 7000
 
 // True if `got` is a prefix of `plain` made of whole chunks, each of which verified.
 bool whole_chunk_prefix(const Bytes& got, const Bytes& plain, size_t max_chunks) {
-  return got.size() % kChunk == 0 && got.size() / kChunk <= max_chunks && got.size() <= plain.size() &&
-         std::equal(got.begin(), got.end(), plain.begin());
+  return got.size() % kChunk == 0 && got.size() / kChunk <= max_chunks &&
+         got.size() <= plain.size() && std::equal(got.begin(), got.end(), plain.begin());
 }
 
 std::string hex(const Bytes& b) {
@@ -118,9 +122,9 @@ BOOST_AUTO_TEST_SUITE(encrypted_stream)
 
 BOOST_AUTO_TEST_CASE(round_trip_of_many_sizes) {
   auto key = test_key(1);
-  for (size_t n : {size_t{0}, size_t{1}, size_t{15}, size_t{16}, size_t{17}, size_t{4095},
-                   kChunk - 1, kChunk, kChunk + 1, 2 * kChunk, 2 * kChunk + 1, 3 * kChunk - 7,
-                   size_t{1000000}}) {
+  for (size_t n :
+       {size_t{0}, size_t{1}, size_t{15}, size_t{16}, size_t{17}, size_t{4095}, kChunk - 1, kChunk,
+        kChunk + 1, 2 * kChunk, 2 * kChunk + 1, 3 * kChunk - 7, size_t{1000000}}) {
     Bytes plain = sample(n, static_cast<unsigned>(n));
     for (size_t piece : {size_t{1000}, kChunk, kChunk + 3, size_t{1} << 20}) {
       if (piece < 4096 && n > 300000) continue;  // slow and adds nothing
@@ -128,7 +132,8 @@ BOOST_AUTO_TEST_CASE(round_trip_of_many_sizes) {
       BOOST_TEST(sealed.size() == kEncHeaderSize + n + kEncTagSize * chunks_for(n), "size " << n);
       for (size_t dpiece : {size_t{1}, size_t{4097}, kSealed, sealed.size()}) {
         if (dpiece == 1 && n > 200000) continue;
-        BOOST_TEST((decrypt(sealed, ring_of({1}), dpiece) == plain), "size " << n << " piece " << dpiece);
+        BOOST_TEST((decrypt(sealed, ring_of({1}), dpiece) == plain),
+                   "size " << n << " piece " << dpiece);
       }
     }
   }
@@ -212,8 +217,8 @@ BOOST_AUTO_TEST_CASE(bit_flip_in_a_chunk_or_tag_stops_before_that_chunk) {
 BOOST_AUTO_TEST_CASE(truncation_at_every_chunk_boundary_and_inside_chunks_fails) {
   Bytes plain = sample(4 * kChunk + 100);
   Bytes sealed = encrypt(plain, test_key(1));
-  std::vector<size_t> cuts = {0, 1, kEncHeaderSize - 1, kEncHeaderSize, kEncHeaderSize + 1,
-                              kEncHeaderSize + kEncTagSize};
+  std::vector<size_t> cuts = {
+      0, 1, kEncHeaderSize - 1, kEncHeaderSize, kEncHeaderSize + 1, kEncHeaderSize + kEncTagSize};
   for (size_t chunk = 1; chunk <= 4; ++chunk) {
     size_t boundary = kEncHeaderSize + chunk * kSealed;
     cuts.insert(cuts.end(), {boundary, boundary - 1, boundary + 1, boundary - kEncTagSize,
@@ -276,7 +281,8 @@ BOOST_AUTO_TEST_CASE(chunks_swapped_between_files_or_reordered_fail) {
   BOOST_TEST(expect_auth_failure(dropped, ring_of({1})).size() == kChunk);
 
   Bytes duplicated = a;  // chunk 0 repeated
-  duplicated.insert(duplicated.begin() + chunk_at(1), a.begin() + chunk_at(0), a.begin() + chunk_at(1));
+  duplicated.insert(duplicated.begin() + chunk_at(1), a.begin() + chunk_at(0),
+                    a.begin() + chunk_at(1));
   BOOST_TEST(expect_auth_failure(duplicated, ring_of({1})).size() == kChunk);
 }
 

@@ -65,8 +65,8 @@ BOOST_AUTO_TEST_SUITE(keys)
 BOOST_AUTO_TEST_CASE(raw_and_hex_key_files_load_the_same_key) {
   TempDir tmp;
   for (const std::string& content :
-       {raw_key(), kHexKey, kHexKey + "\n", std::string("000102030405060708090A0B0C0D0E0F") +
-                                                "101112131415161718191A1B1C1D1E1F"}) {
+       {raw_key(), kHexKey, kHexKey + "\n",
+        std::string("000102030405060708090A0B0C0D0E0F") + "101112131415161718191A1B1C1D1E1F"}) {
     SecretKey key = load_key_file(put(tmp, "key", content));
     BOOST_TEST(key_id_hex(key.id()) == kKeyId);
     BOOST_TEST(std::memcmp(key.data(), raw_key().data(), kKeySize) == 0);

@@ -20,7 +20,9 @@ namespace {
 
 class VectorSink : public Sink {
  public:
-  void write(std::span<const std::byte> d) override { bytes.insert(bytes.end(), d.begin(), d.end()); }
+  void write(std::span<const std::byte> d) override {
+    bytes.insert(bytes.end(), d.begin(), d.end());
+  }
   std::vector<std::byte> bytes;
 };
 
@@ -35,7 +37,8 @@ std::vector<std::byte> store(const Config& config, const std::string& text) {
   return out.bytes;
 }
 
-std::string load(const Config& config, const std::string& name, const std::vector<std::byte>& data) {
+std::string load(const Config& config, const std::string& name,
+                 const std::vector<std::byte>& data) {
   VectorSink out;
   ZstdDecompressor dec(out, name);
   auto opened = make_storage_reader(config, dec, name, name);
@@ -92,8 +95,9 @@ BOOST_AUTO_TEST_CASE(plain_and_encrypted_round_trip_by_name) {
     load(enc, "a.zst.enc", stored_enc);
     BOOST_FAIL("tampered file accepted");
   } catch (const Error& e) {
-    BOOST_TEST(std::string(e.what()).find("cannot decrypt 'a.zst.enc': authentication failed") == 0u,
-               e.what());
+    BOOST_TEST(
+        std::string(e.what()).find("cannot decrypt 'a.zst.enc': authentication failed") == 0u,
+        e.what());
   }
 }
 
