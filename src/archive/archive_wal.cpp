@@ -45,7 +45,15 @@ int run_archive_wal(Invocation& inv) {
 
   std::optional<std::string> gen_name = dir.current_name();
   if (!gen_name) gen_name = start_generation(dir, state, 0, std::nullopt);
-  Generation gen = dir.open_generation(*gen_name);
+  std::optional<Generation> usable = dir.try_open_generation(*gen_name);
+  if (!usable) {
+    // `current` points at a removed generation (or one without pg_wal/): archiving must go on, so
+    // start a fresh generation with its own snapshot and leave the broken one for inspection.
+    std::cerr << "pgbak: generation " << *gen_name << " is missing or has no pg_wal/; starting a "
+              << "new generation (snapshot requested)\n";
+    usable = dir.open_generation(start_generation(dir, state, 0, gen_name));
+  }
+  Generation gen = std::move(*usable);
 
   if (src.sysid) {
     uint64_t recorded = record_generation_sysid(gen, *src.sysid);

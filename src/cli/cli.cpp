@@ -80,7 +80,8 @@ std::optional<size_t> find_command_token(const std::vector<std::string>& args,
   return std::nullopt;
 }
 
-void print_usage(std::ostream& out, const po::options_description& globals) {
+void print_usage(std::ostream& out, const po::options_description& globals,
+                 const po::options_description& settings) {
   out << "pgbak " << PGBAK_VERSION << ": WAL archiver and backup tool for PostgreSQL\n\n"
       << "Usage: pgbak [OPTIONS] COMMAND [ARGS]\n\nCommands:\n";
   for (const Command& c : command_table()) {
@@ -88,7 +89,7 @@ void print_usage(std::ostream& out, const po::options_description& globals) {
     out << "  " << head << std::string(head.size() < 30 ? 30 - head.size() : 1, ' ') << c.summary
         << "\n";
   }
-  out << "\n" << globals << "\nSee 'pgbak help COMMAND' and man pgbak(1).\n";
+  out << "\n" << globals << "\n" << settings << "\nSee 'pgbak help COMMAND' and man pgbak(1).\n";
 }
 
 void print_command_help(std::ostream& out, const Command& c) {
@@ -148,7 +149,7 @@ std::optional<Invocation> parse_invocation(int argc, char** argv, const Command*
       } else if (cmd != nullptr && std::string(cmd->name) != "help") {
         print_command_help(std::cout, *cmd);
       } else if (vm["help"].as<bool>() || cmd != nullptr) {
-        print_usage(std::cout, globals);
+        print_usage(std::cout, globals, settings);
       } else {
         throw UsageError("no command given (see 'pgbak --help')");
       }

@@ -9,6 +9,10 @@ namespace pgbak {
 
 int run_init(Invocation& inv);
 int run_archive_wal(Invocation& inv);
+int run_prune(Invocation& inv);
+int run_check(Invocation& inv);
 int run_keygen(Invocation& inv);
+void add_check_options(boost::program_options::options_description& d);
+void add_prune_options(boost::program_options::options_description& d);
 
 }  // namespace pgbak

@@ -30,7 +30,7 @@ UniqueFd open_dir(const std::string& path, bool follow_symlink) {
 }
 
 std::optional<UniqueFd> open_dir_at(int dirfd, const std::string& name, const std::string& display) {
-  int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     if (errno == ENOENT) return std::nullopt;
     throw_sys("cannot open directory", display);

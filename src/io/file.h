@@ -20,7 +20,7 @@ UniqueFd openat_or_throw(int dirfd, const std::string& name, int flags, const st
                          mode_t mode = 0600);
 // Opens a directory for use as a dirfd (follows symlinks only where the caller allows).
 UniqueFd open_dir(const std::string& path, bool follow_symlink = true);
-// openat of a directory; an empty optional if it does not exist.
+// openat of a directory, never through a symlink; an empty optional if it does not exist.
 std::optional<UniqueFd> open_dir_at(int dirfd, const std::string& name, const std::string& display);
 
 // Reads fd to its end into the sink, in bounded chunks.

@@ -58,18 +58,26 @@ std::vector<std::string> BackupDir::generations() const {
   return out;
 }
 
-Generation BackupDir::open_generation(const std::string& name) const {
+std::optional<Generation> BackupDir::try_open_generation(const std::string& name) const {
   Generation g;
   g.name = name;
   g.path = path_join(path_, name);
   auto dir = open_dir_at(fd_.get(), name, g.path);
-  if (!dir) throw Error("generation '" + g.path + "' does not exist");
+  if (!dir) return std::nullopt;
   g.dir = std::move(*dir);
-  std::string wal_path = path_join(g.path, kWalDir);
-  auto wal = open_dir_at(g.dir.get(), kWalDir, wal_path);
-  if (!wal) throw Error("generation '" + g.path + "' has no " + kWalDir + " directory");
+  auto wal = open_dir_at(g.dir.get(), kWalDir, path_join(g.path, kWalDir));
+  if (!wal) return std::nullopt;
   g.wal_dir = std::move(*wal);
   return g;
+}
+
+Generation BackupDir::open_generation(const std::string& name) const {
+  auto g = try_open_generation(name);
+  if (!g) {
+    throw Error("generation '" + path_join(path_, name) + "' does not exist or has no " + kWalDir +
+                " directory");
+  }
+  return std::move(*g);
 }
 
 std::optional<Generation> BackupDir::open_current() const {
@@ -82,6 +90,8 @@ std::string BackupDir::create_generation(std::time_t now) const {
   unsigned long long ts = static_cast<unsigned long long>(now);
   auto existing = generations();
   if (!existing.empty()) ts = std::max(ts, std::stoull(existing.back()) + 1);
+  // `current` may name a generation that was removed; its name may have been uploaded already.
+  if (auto current = current_name()) ts = std::max(ts, std::stoull(*current) + 1);
   for (;; ++ts) {
     std::string name = std::to_string(ts);
     if (::mkdirat(fd_.get(), name.c_str(), 0700) == 0) {

@@ -44,10 +44,13 @@ class BackupDir {
   // All generations, oldest first.
   std::vector<std::string> generations() const;
   Generation open_generation(const std::string& name) const;
+  // Same, but nullopt when the generation or its pg_wal/ is missing.
+  std::optional<Generation> try_open_generation(const std::string& name) const;
   std::optional<Generation> open_current() const;
 
   // Creates a generation directory (with pg_wal/) named by `now`, or by one more than the newest
-  // existing generation if that is not newer; never reuses a name. Does not switch `current`.
+  // existing generation (or than the one `current` names, even if removed) if that is not newer;
+  // never reuses a name. Does not switch `current`.
   std::string create_generation(std::time_t now) const;
   // Points `current` at the generation atomically (temp symlink + rename + fsync).
   void switch_current(const std::string& name) const;

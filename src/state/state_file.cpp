@@ -64,12 +64,13 @@ bool StateFile::is_locked_by_other(LockByte b) {
   return fl.l_type != F_UNLCK;
 }
 
-State StateFile::read() {
+State StateFile::read(bool* repaired) {
   unsigned char byte = 0;
   ssize_t n = ::pread(fd_.get(), &byte, 1, 0);
   if (n < 0) throw_sys("cannot read state file", path_);
-  if (n == 0 || (byte & ~((kWorkMask << 4) | kWorkMask)) != 0) return State{kArchive, 0};
-  return State::decode(byte);
+  bool bad = n == 0 || (byte & ~((kWorkMask << 4) | kWorkMask)) != 0;
+  if (repaired != nullptr) *repaired = bad;
+  return bad ? State{kArchive, 0} : State::decode(byte);
 }
 
 void StateFile::write(State s) {
@@ -81,8 +82,9 @@ void StateFile::write(State s) {
 
 void add_pending(StateFile& f, uint8_t bits) {
   StateLock guard(f);
-  State s = f.read();
-  if ((s.pending & bits) == bits) return;
+  bool repaired = false;
+  State s = f.read(&repaired);
+  if ((s.pending & bits) == bits && !repaired) return;
   s.pending |= bits;
   f.write(s);
 }

@@ -45,8 +45,9 @@ class StateFile {
   bool is_locked_by_other(LockByte b);
 
   // Reads the state byte (caller holds the STATE lock). A missing byte or one with unknown bits
-  // is repaired to "backup script pending": running it once more is always safe.
-  State read();
+  // is repaired to "backup script pending": running it once more is always safe. *repaired tells
+  // whether the byte on disk needs rewriting.
+  State read(bool* repaired = nullptr);
   // Writes the state byte durably (caller holds the STATE lock).
   void write(State s);
 

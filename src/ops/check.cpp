@@ -1,0 +1,141 @@
+// `pgbak check`: is the server wired to this backup directory, and does archiving work?
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include "cli/commands.h"
+#include "io/error.h"
+#include "ops/archive_command.h"
+#include "pg/connection.h"
+#include "repo/backup_dir.h"
+
+namespace po = boost::program_options;
+
+namespace pgbak {
+namespace {
+
+std::string real_path(const std::string& p) {
+  char buf[PATH_MAX];
+  return ::realpath(p.c_str(), buf) != nullptr ? std::string(buf) : p;
+}
+
+// True once NAME (compressed, maybe encrypted) is in any generation.
+bool archived(const BackupDir& dir, const std::string& name) {
+  auto gens = dir.generations();
+  for (auto it = gens.rbegin(); it != gens.rend(); ++it) {
+    for (const char* suffix : {".zst", ".zst.enc"}) {
+      std::string rel = *it + "/pg_wal/" + name + suffix;
+      if (::faccessat(dir.fd(), rel.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0) return true;
+    }
+  }
+  return false;
+}
+
+class Report {
+ public:
+  explicit Report(const Invocation& inv) : quiet_(inv.verbosity < 0) {}
+  void ok(const std::string& line) {
+    if (!quiet_) std::cout << "ok: " << line << "\n";
+  }
+  void note(const std::string& line) {
+    if (!quiet_) std::cout << "note: " << line << "\n";
+  }
+  void fail(const std::string& line) {
+    std::cerr << "pgbak: check failed: " << line << "\n";
+    failed_ = true;
+  }
+  bool failed() const { return failed_; }
+
+ private:
+  bool quiet_;
+  bool failed_ = false;
+};
+
+}  // namespace
+
+void add_check_options(po::options_description& d) {
+  d.add_options()("timeout", po::value<double>()->default_value(60),
+                  "seconds to wait for the switched WAL file to be archived");
+}
+
+int run_check(Invocation& inv) {
+  double timeout = inv.vm["timeout"].as<double>();
+  if (!(timeout >= 0 && timeout <= 86400)) throw UsageError("--timeout must be 0 to 86400 seconds");
+  BackupDir dir(inv.require_dir());
+  Report report(inv);
+
+  PgConnection conn(inv.config.conninfo);
+  report.ok("connected to " + conn.describe() + " (server " +
+            conn.value("SHOW server_version", "cannot read server_version").value_or("?") + ")");
+
+  std::string mode = conn.value("SHOW archive_mode", "cannot read archive_mode").value_or("");
+  if (mode == "on" || mode == "always") {
+    report.ok("archive_mode = " + mode);
+  } else {
+    report.fail("archive_mode is '" + mode + "' (HINT: set archive_mode = on and restart)");
+  }
+  std::string library =
+      conn.value("SELECT current_setting('archive_library', true)", "cannot read archive_library")
+          .value_or("");
+  std::string command = conn.value("SHOW archive_command", "cannot read archive_command").value_or("");
+  ArchiveCommandInfo info = parse_archive_command(command);
+  if (!library.empty()) {
+    report.fail("archive_library = '" + library + "' takes precedence over archive_command");
+  } else if (!info.calls_pgbak) {
+    report.fail("archive_command '" + command + "' does not call 'pgbak archive-wal'");
+  } else if (!info.dir) {
+    report.note("archive_command does not name a directory; the server's $PGBAK must be " +
+                dir.path());
+  } else if (real_path(*info.dir) != real_path(dir.path())) {
+    report.fail("archive_command archives into '" + *info.dir + "', not '" + dir.path() + "'");
+  } else {
+    report.ok("archive_command calls pgbak for " + dir.path());
+  }
+
+  std::string server_sysid =
+      conn.value("SELECT system_identifier FROM pg_control_system()", "cannot read system identifier")
+          .value_or("");
+  if (auto gen = dir.open_current()) {
+    auto recorded = read_generation_sysid(*gen);
+    if (!recorded) {
+      report.note("generation " + gen->name + " has no system identifier recorded yet");
+    } else if (std::to_string(*recorded) != server_sysid) {
+      report.fail("server system identifier " + server_sysid + " differs from generation " +
+                  gen->name + "'s " + std::to_string(*recorded) +
+                  " (HINT: run 'pgbak full-sync' to start a generation for this cluster)");
+    } else {
+      report.ok("system identifier " + server_sysid + " matches generation " + gen->name);
+    }
+  } else {
+    report.note("no generation yet; the first archived WAL file starts one");
+  }
+  if (report.failed()) return 1;
+
+  std::string segment = conn.value("SELECT pg_walfile_name(pg_switch_wal())",
+                                   "cannot switch WAL (HINT: GRANT EXECUTE ON FUNCTION "
+                                   "pg_switch_wal() to this role)")
+                            .value_or("");
+  report.ok("switched WAL; waiting up to " + std::to_string(static_cast<int>(timeout)) +
+            " s for " + segment);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
+  while (!archived(dir, segment)) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      std::string why = conn.value(
+          "SELECT coalesce(failed_count::text || ' failures, last ' || last_failed_wal, 'no failures') "
+          "FROM pg_stat_archiver", "cannot read pg_stat_archiver").value_or("");
+      report.fail(segment + " was not archived within " + std::to_string(timeout) + " s (" + why +
+                  ")");
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  report.ok(segment + " archived");
+  return 0;
+}
+
+}  // namespace pgbak

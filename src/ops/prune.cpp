@@ -1,0 +1,90 @@
+#include "ops/prune.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+#include "io/durable_writer.h"
+#include "io/error.h"
+#include "io/file.h"
+
+namespace fs = std::filesystem;
+
+namespace pgbak {
+namespace {
+
+constexpr const char* kDeletingPrefix = ".deleting.";
+
+bool has_base(const BackupDir& dir, const std::string& gen) {
+  struct stat st;
+  for (const char* name : {"base.tzst", "base.tzst.enc"}) {
+    std::string rel = gen + "/" + name;
+    if (::fstatat(dir.fd(), rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+uint64_t tree_bytes(const std::string& path) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    if (it->is_regular_file(ec)) total += it->file_size(ec);
+  }
+  return total;
+}
+
+void remove_tree(const std::string& path) {
+  std::error_code ec;
+  fs::remove_all(path, ec);  // does not follow symlinks
+  if (ec) throw Error("cannot remove '" + path + "': " + ec.message());
+}
+
+}  // namespace
+
+std::vector<std::string> generations_to_prune(const BackupDir& dir, int keep) {
+  if (keep < 1) throw UsageError("--keep must be at least 1");
+  auto gens = dir.generations();
+  auto current = dir.current_name();
+  int complete = 0;
+  for (auto it = gens.rbegin(); it != gens.rend(); ++it) {
+    if (has_base(dir, *it) && ++complete == keep) {
+      std::vector<std::string> older(gens.begin(), it.base() - 1);
+      std::erase(older, current.value_or(""));
+      return older;
+    }
+  }
+  return {};
+}
+
+std::vector<PruneItem> prune_generations(const BackupDir& dir, int keep, bool dry_run) {
+  if (!dry_run) {
+    for (const auto& name : list_dir(dir.fd(), dir.path())) {
+      if (name.starts_with(kDeletingPrefix)) remove_tree(path_join(dir.path(), name));
+    }
+  }
+  std::vector<PruneItem> removed;
+  for (const auto& gen : generations_to_prune(dir, keep)) {
+    std::string path = path_join(dir.path(), gen);
+    PruneItem item{gen, tree_bytes(path)};
+    if (!dry_run) {
+      std::string hidden = kDeletingPrefix + gen;
+      if (::renameat(dir.fd(), gen.c_str(), dir.fd(), hidden.c_str()) != 0) {
+        throw_sys("cannot remove generation", path);
+      }
+      fsync_dir(dir.fd(), dir.path());
+      remove_tree(path_join(dir.path(), hidden));
+    }
+    removed.push_back(item);
+  }
+  if (!dry_run && !removed.empty()) fsync_dir(dir.fd(), dir.path());
+  return removed;
+}
+
+}  // namespace pgbak

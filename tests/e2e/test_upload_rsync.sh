@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# scripts/backup-rsync end to end against a private sshd on 127.0.0.1: the
+# remote copy is byte-identical and passes sha256sum -c; a rerun changes
+# nothing; a new file uploads just it (and SHA256SUMS); a failed data upload
+# leaves the remote SHA256SUMS alone; the server down is a one-line error.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
+source "$PGBAK_SRC/tests/e2e/upload_lib.sh"
+SCRIPT=$PGBAK_SRC/scripts/backup-rsync
+SSHD=$(command -v sshd || echo /usr/sbin/sshd)
+[[ -x $SSHD ]] || fail "no sshd (install openssh-server)"
+command -v rsync >/dev/null || fail "no rsync (install rsync)"
+
+# ---- a private sshd: generated host key, one authorized key, this user only
+user=$(id -un)
+mkdir -m 700 "$T/ssh"
+ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/host_key" -C pgbak-test-host
+ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/client_key" -C pgbak-test-client
+ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/rr_key" -C pgbak-test-rrsync
+mkdir -m 700 "$T/remote-rr"
+{
+  cat "$T/ssh/client_key.pub"
+  # The locked-down setup docs/upload.md recommends: write-only rrsync.
+  echo "command=\"rrsync -wo $T/remote-rr\",restrict $(<"$T/ssh/rr_key.pub")"
+} >"$T/ssh/authorized_keys"
+port=$(free_tcp_port)
+cat >"$T/ssh/sshd_config" <<EOF
+Port $port
+ListenAddress 127.0.0.1
+HostKey $T/ssh/host_key
+PidFile $T/ssh/sshd.pid
+AuthorizedKeysFile $T/ssh/authorized_keys
+AllowUsers $user
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+UsePAM no
+StrictModes no
+LogLevel VERBOSE
+EOF
+if ((EUID == 0)); then mkdir -p /run/sshd && chmod 755 /run/sshd; fi
+"$SSHD" -t -f "$T/ssh/sshd_config" || fail "sshd -t rejects the generated config"
+start_server "$T/sshd.log" "$SSHD" -D -e -f "$T/ssh/sshd_config"
+sshd_pid=$SERVER_PID
+wait_tcp "$port" 20 "$sshd_pid"
+ssh_cmd="ssh -F /dev/null -p $port -i $T/ssh/client_key -o IdentitiesOnly=yes -o BatchMode=yes"
+ssh_cmd+=" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=5"
+# shellcheck disable=SC2086
+$ssh_cmd "$user@127.0.0.1" true || fail "cannot log in to the test sshd"
+ok "sshd on 127.0.0.1:$port accepts the test key"
+
+mkdir -m 700 "$T/remote"
+export PGBAK_RSYNC_SSH=$ssh_cmd
+export PGBAK_RSYNC_TARGET=$user@127.0.0.1:$T/remote
+make_fake_generation "$T/pgbak" 1763700000
+mkdir -m 700 "$T/pgbak/scripts"
+REMOTE=$T/remote/1763700000
+
+# ---- settings missing
+no_target() { (unset PGBAK_RSYNC_TARGET && run_upload "$SCRIPT" "$GEN"); }
+assert_exit 2 no_target
+assert_one_line_error backup-rsync
+ok "no PGBAK_RSYNC_TARGET: exit 2, $LAST_STDERR"
+
+echo "PGBAK_RSYNC_TARGET='unterminated" >"$T/pgbak/scripts/backup.env"
+assert_exit 2 no_target
+assert_one_line_error backup-rsync
+ok "broken backup.env: exit 2, $LAST_STDERR"
+
+# ---- first upload, settings from $PGBAK/scripts/backup.env
+echo "PGBAK_RSYNC_TARGET='$PGBAK_RSYNC_TARGET'" >"$T/pgbak/scripts/backup.env"
+assert_exit 0 no_target
+rm "$T/pgbak/scripts/backup.env"
+assert_same_tree "$GEN" "$REMOTE"
+assert_eq "" "$(find "$T/remote" -name '.*')" "temporary (dot) files on the remote"
+assert_eq "" "$(find "$REMOTE" \( -type f ! -perm 600 \) -o \( -type d ! -perm 700 \))" "remote modes other than 0600/0700"
+ok "uploaded with settings from scripts/backup.env: byte-identical, sha256sum -c passes, no temp files, 0600/0700"
+
+# ---- rerun: nothing changes
+before=$(fingerprint "$REMOTE")
+assert_exit 0 run_upload "$SCRIPT" "$GEN"
+assert_eq "" "$(changed_files "$before" "$(fingerprint "$REMOTE")")" "files rewritten by a rerun"
+ok "rerun succeeds and rewrites nothing"
+
+# ---- a new WAL file: only it and SHA256SUMS go over
+add_fake_wal "$GEN" 4
+before=$(fingerprint "$REMOTE")
+assert_exit 0 run_upload "$SCRIPT" "$GEN"
+assert_eq "SHA256SUMS pg_wal/$(fake_wal_name 4).zst" "$(changed_files "$before" "$(fingerprint "$REMOTE")")" "files written by the rerun"
+assert_same_tree "$GEN" "$REMOTE"
+ok "a new file uploads just it and SHA256SUMS"
+
+# ---- a data file that cannot be written: failure, old SHA256SUMS stays
+add_fake_wal "$GEN" 5
+mkdir -p "$REMOTE/pg_wal/$(fake_wal_name 5).zst/blocker"
+old_sums=$(<"$REMOTE/SHA256SUMS")
+assert_exit 1 run_upload "$SCRIPT" "$GEN"
+assert_one_line_error backup-rsync
+assert_eq "$old_sums" "$(<"$REMOTE/SHA256SUMS")" "remote SHA256SUMS after a failed data upload"
+ok "failed data upload: exit 1, SHA256SUMS untouched ($LAST_STDERR)"
+rm -rf "$REMOTE/pg_wal/$(fake_wal_name 5).zst"
+assert_exit 0 run_upload "$SCRIPT" "$GEN"
+assert_same_tree "$GEN" "$REMOTE"
+ok "the next run completes it"
+
+# ---- the downloaded copy
+mkdir "$T/dl"
+rsync -a -e "$ssh_cmd" "$user@127.0.0.1:$T/remote/" "$T/dl/"
+assert_same_tree "$GEN" "$T/dl/1763700000"
+ok "downloaded back over ssh: byte-identical"
+
+# ---- a local destination (e.g. a mounted file system), and a wrong directory
+mkdir -m 700 "$T/local"
+local_target() { PGBAK_RSYNC_TARGET=$T/local/ run_upload "$SCRIPT" "$GEN"; }
+assert_exit 0 local_target
+assert_same_tree "$GEN" "$T/local/1763700000"
+ok "a local destination works the same"
+wrong_dir() { (cd "$GEN/pg_wal" && PGBAK=$T/pgbak "$SCRIPT" 1763700000 1763700001); }
+assert_exit 2 wrong_dir
+assert_one_line_error backup-rsync
+ok "run outside the generation directory: exit 2, $LAST_STDERR"
+
+# ---- through a write-only rrsync login (target "user@host:")
+if command -v rrsync >/dev/null; then
+  rr() {
+    PGBAK_RSYNC_TARGET=$user@127.0.0.1: PGBAK_RSYNC_SSH=${ssh_cmd/$T\/ssh\/client_key/$T/ssh/rr_key} \
+      run_upload "$SCRIPT" "$GEN"
+  }
+  assert_exit 0 rr
+  assert_same_tree "$GEN" "$T/remote-rr/1763700000"
+  before=$(fingerprint "$T/remote-rr/1763700000")
+  assert_exit 0 rr
+  assert_eq "" "$(changed_files "$before" "$(fingerprint "$T/remote-rr/1763700000")")" "files rewritten by a rerun through rrsync"
+  ok "through 'rrsync -wo': uploaded byte-identical, rerun writes nothing"
+else
+  echo "note: no rrsync: skipped the rrsync-restricted upload"
+fi
+
+# ---- server down
+stop_pid "$sshd_pid"
+add_fake_wal "$GEN" 6
+assert_exit 1 run_upload "$SCRIPT" "$GEN"
+assert_one_line_error backup-rsync
+ok "server down: exit 1, $LAST_STDERR"
+
+# ---- through pgbak itself, with a real server (when pgbak can)
+if pgbak_has full-sync force-sync; then
+  start_server "$T/sshd.log" "$SSHD" -D -e -f "$T/ssh/sshd_config"
+  wait_tcp "$port" 20 "$SERVER_PID"
+  # The key of the PostgreSQL user, in a directory it can reach.
+  install -d -m 700 "$T/pgssh"
+  install -m 600 "$T/ssh/client_key" "$T/pgssh/key"
+  if ((EUID == 0)); then chown -R postgres: "$T/pgssh"; fi
+  mkdir -m 700 "$T/remote2"
+  cat >"$T/backup.env" <<EOF
+PGBAK_RSYNC_TARGET='$user@127.0.0.1:$T/remote2'
+PGBAK_RSYNC_SSH='${ssh_cmd/$T\/ssh\/client_key/$T/pgssh/key}'
+EOF
+  download() { rsync -a -e "$ssh_cmd" "$user@127.0.0.1:$T/remote2/" "$1/"; }
+  PGBAK=$T/pgbak-rt
+  pgbak_roundtrip "$SCRIPT" download
+else
+  pgbak_roundtrip "$SCRIPT" :
+fi
+ok "backup-rsync end to end"

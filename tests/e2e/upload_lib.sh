@@ -1,0 +1,221 @@
+# shellcheck shell=bash
+# Helpers shared by the upload script tests (tests/e2e/test_upload_*.sh).
+# Sourced after lib.sh and e2e_init. Not a test itself (no test_ prefix).
+
+# free_tcp_port: print a TCP port on 127.0.0.1 nobody listens on.
+free_tcp_port() {
+  local port
+  for _ in {1..100}; do
+    port=$((20000 + RANDOM % 40000))
+    [[ -z $(ss -Hltn "sport = :$port" 2>/dev/null) ]] && echo "$port" && return
+  done
+  fail "no free TCP port found"
+}
+
+# wait_tcp PORT [SECONDS] [PID]: wait until something accepts connections on
+# 127.0.0.1:PORT; fail early when process PID is gone.
+wait_tcp() {
+  local port=$1 deadline=$((SECONDS + ${2:-20})) pid=${3:-}
+  while ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    [[ -z $pid ]] || kill -0 "$pid" 2>/dev/null || fail "server (pid $pid) exited before listening on port $port"
+    ((SECONDS < deadline)) || fail "nothing listens on 127.0.0.1:$port after ${2:-20}s"
+    sleep 0.1
+  done
+}
+
+# stop_pid PID: TERM, then KILL, a process this test started; wait for it.
+stop_pid() {
+  local pid=$1
+  [[ -n $pid ]] || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in {1..50}; do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# start_server LOGFILE CMD...: start a server in the background (its command
+# line must mention $T), set SERVER_PID. It is stopped when the test ends,
+# however it ends: by the EXIT trap, or by a detached watchdog if this shell
+# is killed (ctest's timeout sends SIGKILL).
+UPLOAD_PIDS=()
+start_server() {
+  local log=$1
+  shift
+  "$@" </dev/null >>"$log" 2>&1 &
+  SERVER_PID=$!
+  UPLOAD_PIDS+=("$SERVER_PID")
+  # shellcheck disable=SC2016 # expanded by the watchdog's shell
+  setsid -f bash -c '
+    while kill -0 "$1" 2>/dev/null; do sleep 1; done
+    grep -qzsF -- "$3" "/proc/$2/cmdline" && kill -KILL "$2"' _ "$$" "$SERVER_PID" "$T" \
+    </dev/null >/dev/null 2>&1
+}
+upload_cleanup() {
+  local pid
+  for pid in "${UPLOAD_PIDS[@]}"; do stop_pid "$pid"; done
+  UPLOAD_PIDS=()
+}
+# Chain to lib.sh's EXIT trap, with the test's exit status in $?.
+_upload_prev_exit=$(trap -p EXIT | sed -n "s/^trap -- '\(.*\)' EXIT\$/\1/p")
+[[ -n $_upload_prev_exit ]] || fail "upload_lib.sh: source it after e2e_init"
+trap '_upload_rc=$?; trap - ERR; set +e; upload_cleanup; (exit $_upload_rc); eval "$_upload_prev_exit"' EXIT
+
+# fake_wal_name N: the N-th WAL segment name of timeline 1.
+fake_wal_name() { printf '0000000100000000%08X' "$1"; }
+
+# make_sums DIR: (re)write DIR/SHA256SUMS for base.tzst and pg_wal/*, replacing
+# it atomically as pgbak does.
+make_sums() {
+  (
+    cd "$1" || exit 1
+    {
+      [[ ! -f base.tzst ]] || sha256sum base.tzst
+      find pg_wal -maxdepth 1 -type f ! -name '.*' -print0 2>/dev/null | sort -z | xargs -0r sha256sum
+    } >.SHA256SUMS.tmp
+    chmod 600 .SHA256SUMS.tmp
+    mv -f .SHA256SUMS.tmp SHA256SUMS
+  )
+}
+
+# add_fake_wal DIR N [KIB]: add pg_wal/<N-th segment name>.zst made with zstd
+# from KIB (default 64) KiB of random data, then rewrite SHA256SUMS.
+add_fake_wal() {
+  local dir=$1 name
+  name=$(fake_wal_name "$2")
+  head -c $((${3:-64} * 1024)) /dev/urandom | zstd -q -3 --check >"$dir/pg_wal/$name.zst"
+  chmod 600 "$dir/pg_wal/$name.zst"
+  make_sums "$dir"
+}
+
+# make_fake_generation PGBAK_DIR TS [BASE_KIB]: a generation PGBAK_DIR/TS as
+# pgbak lays it out (base.tzst of BASE_KIB (default 512) KiB, three WAL files,
+# SHA256SUMS; 0700/0600), with temporary files that upload scripts must not
+# copy. Sets GEN to its path.
+make_fake_generation() {
+  GEN=$1/$2
+  mkdir -p "$1"
+  mkdir -m 700 "$GEN" "$GEN/pg_wal"
+  mkdir -p "$GEN/.tmpdir" && echo junk >"$GEN/.tmpdir/x"
+  head -c $((${3:-512} * 1024)) /dev/urandom | zstd -q -3 --check >"$GEN/base.tzst"
+  chmod 600 "$GEN/base.tzst"
+  local i
+  for i in 1 2 3; do add_fake_wal "$GEN" "$i" $((16 + i * 40)); done
+  echo junk >"$GEN/pg_wal/.$(fake_wal_name 9).zst.tmp.123.1"
+}
+
+# tree_listing DIR: relative paths of the regular files under DIR, without
+# temporary (dot) names.
+tree_listing() {
+  (cd "$1" && find . -type f ! -name '.*' ! -path '*/.*' | sed 's|^\./||' | sort)
+}
+
+# assert_same_tree LOCAL REMOTE: the same files (dot names aside), byte for
+# byte, and SHA256SUMS checks out in REMOTE.
+assert_same_tree() {
+  local f
+  assert_eq "$(tree_listing "$1")" "$(tree_listing "$2")" "files in $2 vs $1"
+  while IFS= read -r f; do
+    cmp -s "$1/$f" "$2/$f" || fail "$2/$f differs from $1/$f"
+  done < <(tree_listing "$1")
+  (cd "$2" && sha256sum --quiet --strict -c SHA256SUMS) >"$T/.sumcheck" 2>&1 ||
+    fail "sha256sum -c SHA256SUMS in $2: $(tr '\n' ' ' <"$T/.sumcheck")"
+}
+
+# fingerprint DIR: path, inode and change time of every file under DIR; any
+# rewrite, replacement or attribute change of a file changes it.
+fingerprint() {
+  (cd "$1" && find . -type f ! -name '.*' ! -path '*/.*' -printf '%P %i %C@\n' | sort)
+}
+
+# changed_files BEFORE AFTER: paths whose fingerprint line changed or appeared.
+changed_files() {
+  comm -13 <(sort <<<"$1") <(sort <<<"$2") | cut -d' ' -f1 | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+# run_upload SCRIPT GEN [CURRENT_TS]: run an upload script as pgbak does: in the
+# generation directory, with PGBAK set, args BASE_TS CURRENT_TS.
+run_upload() {
+  local script=$1 gen=$2
+  (cd "$gen" && PGBAK=$(dirname "$gen") "$script" "$(basename "$gen")" "${3:-$(date +%s)}")
+}
+
+# assert_one_line_error PREFIX: LAST_STDERR is one line "PREFIX: what: why".
+assert_one_line_error() {
+  assert_eq 1 "$(grep -c . <<<"$LAST_STDERR")" "number of stderr lines ($LAST_STDERR)"
+  assert_match "^$1: .+: .+" "$LAST_STDERR" "error message format"
+}
+
+# pgbak_has CMD...: the pgbak under test knows every CMD (`pgbak help CMD`).
+pgbak_has() {
+  local c
+  for c in "$@"; do "$PGBAK_BIN" help "$c" >/dev/null 2>&1 || return 1; done
+}
+
+# pgbak_roundtrip SCRIPT DOWNLOAD_FN: the real thing, when this pgbak has
+# full-sync and force-sync: a PostgreSQL cluster archives through pgbak, whose
+# scripts/backup is SCRIPT (settings in scripts/backup.env, written by the
+# caller into $T/backup.env); `pgbak full-sync` and `force-sync` upload;
+# DOWNLOAD_FN DEST fetches the remote copy into DEST, which must match the
+# local generation; then, as far as this pgbak has them, `pgbak verify` passes
+# on DEST and a server made by `pgbak restore` from DEST has the data.
+# Commands pgbak lacks are skipped with a printed note. (The fake generations
+# of the tests are random bytes, which verify rightly rejects: verify runs
+# only here, on real ones.)
+pgbak_roundtrip() {
+  local script=$1 download=$2 dl=$T/roundtrip.dl rows
+  if ! pgbak_has full-sync force-sync; then
+    echo "note: $PGBAK_BIN has no full-sync/force-sync yet: skipped the round trip through pgbak" \
+      "(and pgbak verify/restore of the downloaded copy)"
+    return 0
+  fi
+  if ! as_pg test -x "$script"; then
+    # The PostgreSQL user cannot reach the checkout (e.g. under /root).
+    mkdir -p "$T/bin"
+    cp "$script" "$T/bin/"
+    script=$T/bin/$(basename "$script")
+  fi
+  pgbak_init
+  ln -sfn "$script" "$PGBAK/scripts/backup"
+  install -m 600 "$T/backup.env" "$PGBAK/scripts/backup.env"
+  if ((EUID == 0)); then chown -R postgres: "$PGBAK/scripts"; fi
+  cluster_init main
+  cluster_start main
+  cluster_env main
+  cluster_psql main -c 'CREATE TABLE t AS SELECT g FROM generate_series(1, 5000) g'
+  assert_exit 0 pgbak_run full-sync
+  cluster_psql main -c 'INSERT INTO t SELECT g FROM generate_series(5001, 6000) g'
+  wait_archived main --no-failures
+  cluster_stop main
+  # Background syncs (started by archive-wal) upload too; end with all uploaded.
+  if pgbak_has wait; then pgbak_run wait 60 >/dev/null || true; fi
+  assert_exit 0 pgbak_run force-sync
+  ok "pgbak full-sync and force-sync uploaded through $(basename "$script")"
+
+  mkdir -p "$dl"
+  "$download" "$dl"
+  if ((EUID == 0)); then chown -R postgres: "$dl"; fi
+  local gen
+  gen=$(readlink "$PGBAK/current")
+  assert_same_tree "$PGBAK/$gen" "$dl/$gen"
+  ok "the downloaded copy of generation $gen matches the local one"
+  if pgbak_has verify; then
+    assert_exit 0 as_pg "$PGBAK_BIN" -D "$dl" verify
+    ok "pgbak verify passes on the copy downloaded from the remote"
+  else
+    echo "note: $PGBAK_BIN has no verify yet: skipped pgbak verify of the downloaded copy"
+  fi
+  if ! pgbak_has restore restore-wal; then
+    echo "note: $PGBAK_BIN has no restore/restore-wal yet: skipped restoring from the downloaded copy"
+    return 0
+  fi
+  assert_exit 0 as_pg "$PGBAK_BIN" -D "$dl" restore "$T/restored.data"
+  cluster_configure restored "archive_mode = off"
+  cluster_start restored
+  rows=$(cluster_psql restored -c 'SELECT count(*) FROM t')
+  assert_eq 6000 "$rows" "rows in the server restored from the remote copy"
+  ok "a server restored from the remote copy has all 6000 rows"
+  cluster_stop restored
+}

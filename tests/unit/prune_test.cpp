@@ -1,0 +1,80 @@
+#include "ops/prune.h"
+
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "io/error.h"
+#include "test_util.h"
+
+using namespace pgbak;
+using pgbak::test::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Generations 100..(100+n-1); those in `complete` get a base.tzst; current -> the last.
+void make_gens(const TempDir& tmp, int n, std::initializer_list<int> complete) {
+  for (int i = 0; i < n; ++i) {
+    fs::create_directories(tmp / (std::to_string(100 + i) + "/pg_wal"));
+    std::ofstream(tmp / (std::to_string(100 + i) + "/pg_wal/x.zst")) << std::string(1000, 'w');
+  }
+  for (int i : complete) std::ofstream(tmp / (std::to_string(100 + i) + "/base.tzst")) << "base";
+  fs::create_directory_symlink(std::to_string(100 + n - 1), tmp / "current");
+}
+
+std::vector<std::string> left(const TempDir& tmp) {
+  std::vector<std::string> out;
+  for (auto& e : fs::directory_iterator(tmp.path())) {
+    if (e.is_directory() && !e.is_symlink()) out.push_back(e.path().filename().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(prune)
+
+BOOST_AUTO_TEST_CASE(keeps_the_newest_complete_ones_and_everything_after) {
+  TempDir tmp;
+  // 100 complete, 101 incomplete, 102 complete, 103 complete, 104 incomplete (current).
+  make_gens(tmp, 5, {0, 2, 3});
+  BackupDir dir(tmp.path());
+  BOOST_TEST(generations_to_prune(dir, 2) == std::vector<std::string>({"100", "101"}));
+  auto dry = prune_generations(dir, 2, true);
+  BOOST_TEST(dry.size() == 2u);
+  BOOST_TEST(dry[0].bytes == 1004u);
+  BOOST_TEST(left(tmp).size() == 5u);
+  prune_generations(dir, 2, false);
+  BOOST_TEST(left(tmp) == std::vector<std::string>({"102", "103", "104"}));
+}
+
+BOOST_AUTO_TEST_CASE(fewer_complete_than_keep_removes_nothing) {
+  TempDir tmp;
+  make_gens(tmp, 3, {1});
+  BackupDir dir(tmp.path());
+  BOOST_TEST(generations_to_prune(dir, 2).empty());
+  BOOST_TEST(generations_to_prune(dir, 1) == std::vector<std::string>({"100"}));
+}
+
+BOOST_AUTO_TEST_CASE(never_current_even_if_older_by_name) {
+  TempDir tmp;
+  make_gens(tmp, 3, {0, 1, 2});
+  fs::remove(tmp / "current");
+  fs::create_directory_symlink("100", tmp / "current");
+  BackupDir dir(tmp.path());
+  BOOST_TEST(generations_to_prune(dir, 1) == std::vector<std::string>({"101"}));
+}
+
+BOOST_AUTO_TEST_CASE(finishes_an_interrupted_removal_and_rejects_keep_zero) {
+  TempDir tmp;
+  make_gens(tmp, 2, {0, 1});
+  fs::create_directories(tmp / ".deleting.99/pg_wal");
+  BackupDir dir(tmp.path());
+  prune_generations(dir, 5, false);
+  BOOST_TEST(!fs::exists(tmp / ".deleting.99"));
+  BOOST_CHECK_THROW(generations_to_prune(dir, 0), UsageError);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
