@@ -73,12 +73,11 @@ StoreResult store_wal(const Generation& gen, WalSource& src, const Config& confi
   std::string stored = plain + stored_suffix(config);
   std::string display = path_join(path_join(gen.path, kWalDir), stored);
   DurableWriter out(gen.wal_dir.get(), stored, display);
-  std::unique_ptr<StorageSink> sealed = make_storage_writer(config, out, display);
-  ZstdCompressor zstd(*sealed, config.compress_level, config.compress_workers, display, src.size);
+  StoredWriter stored_file(config, out, config.compress_level, config.compress_workers, display,
+                           src.size);
   if (::lseek(src.fd.get(), 0, SEEK_SET) != 0) throw_sys("cannot seek", src.path);
-  pump(src.fd.get(), zstd, src.path);
-  zstd.finish();
-  sealed->finish();
+  pump(src.fd.get(), stored_file, src.path);
+  stored_file.finish();
   if (out.commit()) return StoreResult::kStored;
   // A concurrent archive-wal of the same file got there first.
   return stored_matches_source(gen, stored, src, config) ? StoreResult::kIdentical

@@ -8,6 +8,7 @@
 #include "crypto/encrypted_stream.h"
 #include "crypto/keys.h"
 #include "io/error.h"
+#include "io/file.h"
 
 namespace pgbak {
 namespace {
@@ -78,6 +79,30 @@ std::unique_ptr<StorageSink> make_storage_reader(const Config& config, Sink& inn
                                                  const std::string& display) {
   if (!is_encrypted_name(stored_name)) return std::make_unique<PassThrough>(inner);
   return std::make_unique<Decrypting>(inner, load_keyring(config), display);
+}
+
+StoredWriter::StoredWriter(const Config& config, Sink& out, int level, int workers,
+                           const std::string& display, std::optional<uint64_t> pledged_size)
+    : sealed_(make_storage_writer(config, out, display)),
+      zstd_(*sealed_, level, workers, display, pledged_size) {}
+
+void StoredWriter::write(std::span<const std::byte> data) {
+  zstd_.write(data);
+}
+
+void StoredWriter::finish() {
+  zstd_.finish();
+  sealed_->finish();
+}
+
+void read_stored_file(const Config& config, int dirfd, const std::string& stored_name,
+                      const std::string& display, Sink& out) {
+  UniqueFd fd = openat_or_throw(dirfd, stored_name, O_RDONLY | O_NOFOLLOW, display);
+  ZstdDecompressor dec(out, display);
+  std::unique_ptr<StorageSink> opened = make_storage_reader(config, dec, stored_name, display);
+  pump(fd.get(), *opened, display);
+  opened->finish();
+  dec.finish();
 }
 
 std::optional<std::string> find_stored(int dirfd, const std::string& plain_name,

@@ -2,22 +2,23 @@
 // plain and encrypted storage, so the archive, snapshot, restore and verify paths stay the same
 // few lines either way.
 //
-// Writing (zstd first, then encryption):
+// Writing (zstd first, then encryption when a key is configured):
 //   DurableWriter out(dirfd, name + stored_suffix(config), display);
-//   auto sealed = make_storage_writer(config, out, display);
-//   ZstdCompressor zstd(*sealed, ...);  ... zstd.finish(); sealed->finish(); out.commit();
+//   StoredWriter stored(config, out, level, workers, display);
+//   pump(fd, stored, display); stored.finish(); out.commit();
 // Reading (by the stored file's name, whatever the configuration says now):
-//   ZstdDecompressor dec(dest, display);
-//   auto opened = make_storage_reader(config, dec, stored_name, display);
-//   pump(fd, *opened, display); opened->finish(); dec.finish();
+//   read_stored_file(config, dirfd, stored_name, display, dest);
+// The lower-level make_storage_writer/make_storage_reader add or remove only the encryption.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "config/config.h"
 #include "io/sink.h"
+#include "io/zstd_stream.h"
 
 namespace pgbak {
 
@@ -55,5 +56,30 @@ std::unique_ptr<StorageSink> make_storage_reader(const Config& config, Sink& inn
 // ".enc": the name with the configured suffix first. Returns the name found, or nullopt.
 std::optional<std::string> find_stored(int dirfd, const std::string& plain_name,
                                        const Config& config);
+
+// What goes into a stored file: the bytes written to it, zstd-compressed (frame checksum on), then
+// encrypted with the current key if one is configured (the key is loaded and checked on
+// construction). `level`, `workers` and `pledged_size` are ZstdCompressor's.
+class StoredWriter : public Sink {
+ public:
+  StoredWriter(const Config& config, Sink& out, int level, int workers, const std::string& display,
+               std::optional<uint64_t> pledged_size = std::nullopt);
+  void write(std::span<const std::byte> data) override;
+  // Ends the compressed stream, then the encrypted one; call once after the last write.
+  void finish();
+
+ private:
+  std::unique_ptr<StorageSink> sealed_;
+  ZstdCompressor zstd_;
+};
+
+// Streams the original bytes of the stored file `stored_name` in directory `dirfd` into `out`:
+// decrypted if the name ends in ".enc", then decompressed. Throws Error on any failure ("cannot
+// decrypt '<display>': authentication failed: ..." for encrypted files, MissingKeyError when
+// their key is not configured, "corrupt compressed file '<display>': ..." for zstd). Plaintext of
+// an encrypted chunk reaches `out` only after the chunk verified; the caller still writes under a
+// temporary name and keeps the result only when this returns.
+void read_stored_file(const Config& config, int dirfd, const std::string& stored_name,
+                      const std::string& display, Sink& out);
 
 }  // namespace pgbak

@@ -29,11 +29,9 @@ class VectorSink : public Sink {
 // The writer chain of the archive and snapshot paths: zstd, then the storage sink.
 std::vector<std::byte> store(const Config& config, const std::string& text) {
   VectorSink out;
-  auto sealed = make_storage_writer(config, out, "x");
-  ZstdCompressor zstd(*sealed, 3, 0, "x");
-  zstd.write(std::as_bytes(std::span(text)));
-  zstd.finish();
-  sealed->finish();
+  StoredWriter stored(config, out, 3, 0, "x");
+  stored.write(std::as_bytes(std::span(text)));
+  stored.finish();
   return out.bytes;
 }
 
@@ -109,6 +107,40 @@ BOOST_AUTO_TEST_CASE(writer_refuses_a_bad_key_file) {
   ::chmod(config.encryption_key_file.c_str(), 0644);
   VectorSink out;
   BOOST_CHECK_THROW(make_storage_writer(config, out, "x"), Error);
+}
+
+BOOST_AUTO_TEST_CASE(read_stored_file_decrypts_and_decompresses_by_name) {
+  TempDir tmp;
+  UniqueFd dir = open_dir(tmp.path());
+  Config config = default_config();
+  std::string text(300000, 'p');
+  auto put = [&](const std::string& name, const std::vector<std::byte>& bytes) {
+    UniqueFd fd = open_or_throw(tmp / name, O_WRONLY | O_CREAT | O_TRUNC);
+    write_all(fd.get(), bytes.data(), bytes.size(), name);
+  };
+  auto read = [&](const std::string& name) {
+    VectorSink out;
+    read_stored_file(config, dir.get(), name, tmp / name, out);
+    return std::string(reinterpret_cast<const char*>(out.bytes.data()), out.bytes.size());
+  };
+  put("plain.zst", store(config, text));
+  config.encryption_key_file = tmp / "key";
+  write_new_key_file(config.encryption_key_file);
+  auto sealed = store(config, text);
+  put("sealed.zst.enc", sealed);
+  BOOST_TEST(read("plain.zst") == text);
+  BOOST_TEST(read("sealed.zst.enc") == text);
+
+  sealed[sealed.size() - 3] ^= std::byte{0x80};
+  put("bad.zst.enc", sealed);
+  try {
+    read("bad.zst.enc");
+    BOOST_FAIL("tampered file read");
+  } catch (const Error& e) {
+    std::string want = "cannot decrypt '" + (tmp / "bad.zst.enc") + "': authentication failed";
+    BOOST_TEST(std::string(e.what()).find(want) == 0u, e.what());
+  }
+  BOOST_CHECK_THROW(read("missing.zst"), Error);
 }
 
 BOOST_AUTO_TEST_CASE(find_stored_prefers_the_configured_form) {
