@@ -66,7 +66,7 @@ StoreResult store_wal(const Generation& gen, WalSource& src, const Config& confi
   // PostgreSQL re-archives after a crash: check first and skip the compression if already there.
   // A copy stored before encryption was turned on (or off) is the same file under the other name.
   std::string plain = stored_wal_name(src.name);
-  if (auto existing = find_stored(gen.wal_dir.get(), plain, config)) {
+  if (auto existing = find_stored(gen.wal_dir.get(), plain)) {
     return stored_matches_source(gen, *existing, src, config) ? StoreResult::kIdentical
                                                               : StoreResult::kConflict;
   }

@@ -105,14 +105,23 @@ void read_stored_file(const Config& config, int dirfd, const std::string& stored
   dec.finish();
 }
 
-std::optional<std::string> find_stored(int dirfd, const std::string& plain_name,
-                                       const Config& config) {
-  std::string preferred = plain_name + stored_suffix(config);
-  std::string other = encryption_enabled(config) ? plain_name : plain_name + kEncryptedSuffix;
-  for (const std::string& name : {preferred, other}) {
+std::optional<std::string> find_stored(int dirfd, const std::string& plain_name) {
+  for (const std::string& name : {plain_name + kEncryptedSuffix, plain_name}) {
     if (exists_at(dirfd, name)) return name;
   }
   return std::nullopt;
+}
+
+std::optional<std::string_view> original_name(std::string_view stored_name,
+                                              std::string_view compressed_suffix) {
+  std::string_view name = stored_name;
+  if (name.ends_with(kEncryptedSuffix))
+    name.remove_suffix(std::string_view(kEncryptedSuffix).size());
+  if (!name.ends_with(compressed_suffix) || name.size() == compressed_suffix.size()) {
+    return std::nullopt;
+  }
+  name.remove_suffix(compressed_suffix.size());
+  return name;
 }
 
 }  // namespace pgbak

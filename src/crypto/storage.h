@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "config/config.h"
 #include "io/sink.h"
@@ -52,10 +53,15 @@ std::unique_ptr<StorageSink> make_storage_reader(const Config& config, Sink& inn
                                                  const std::string& stored_name,
                                                  const std::string& display);
 
-// Finds a stored file in a directory under `plain_name` (e.g. "NAME.zst") or `plain_name` +
-// ".enc": the name with the configured suffix first. Returns the name found, or nullopt.
-std::optional<std::string> find_stored(int dirfd, const std::string& plain_name,
-                                       const Config& config);
+// Finds a stored file in a directory under `plain_name` + ".enc" or `plain_name` (e.g.
+// "NAME.zst", "base.tzst"), whatever the configuration says now. Returns the name found, or
+// nullopt. (Both exist only if put there by hand; the encrypted one wins.)
+std::optional<std::string> find_stored(int dirfd, const std::string& plain_name);
+
+// The name of what a stored file holds: "NAME" for "NAME" + `compressed_suffix` (e.g. ".zst") or
+// "NAME" + `compressed_suffix` + ".enc"; nullopt for any other name. For directory listings.
+std::optional<std::string_view> original_name(std::string_view stored_name,
+                                              std::string_view compressed_suffix);
 
 // What goes into a stored file: the bytes written to it, zstd-compressed (frame checksum on), then
 // encrypted with the current key if one is configured (the key is loaded and checked on

@@ -143,20 +143,27 @@ BOOST_AUTO_TEST_CASE(read_stored_file_decrypts_and_decompresses_by_name) {
   BOOST_CHECK_THROW(read("missing.zst"), Error);
 }
 
-BOOST_AUTO_TEST_CASE(find_stored_prefers_the_configured_form) {
+BOOST_AUTO_TEST_CASE(find_stored_finds_either_form) {
   TempDir tmp;
   UniqueFd dir = open_dir(tmp.path());
-  Config plain = default_config();
-  Config enc = default_config();
-  enc.encryption_key_file = "/k";
-  BOOST_TEST(!find_stored(dir.get(), "A.zst", enc).has_value());
+  BOOST_TEST(!find_stored(dir.get(), "A.zst").has_value());
   open_or_throw(tmp / "A.zst", O_WRONLY | O_CREAT);
-  BOOST_TEST(*find_stored(dir.get(), "A.zst", enc) == "A.zst");
+  BOOST_TEST(*find_stored(dir.get(), "A.zst") == "A.zst");
   open_or_throw(tmp / "A.zst.enc", O_WRONLY | O_CREAT);
-  BOOST_TEST(*find_stored(dir.get(), "A.zst", enc) == "A.zst.enc");
-  BOOST_TEST(*find_stored(dir.get(), "A.zst", plain) == "A.zst");
+  BOOST_TEST(*find_stored(dir.get(), "A.zst") == "A.zst.enc");
   std::filesystem::remove(tmp / "A.zst");
-  BOOST_TEST(*find_stored(dir.get(), "A.zst", plain) == "A.zst.enc");
+  BOOST_TEST(*find_stored(dir.get(), "A.zst") == "A.zst.enc");
+  BOOST_TEST(!find_stored(dir.get(), "B.zst").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(original_name_strips_both_suffixes) {
+  BOOST_TEST(*original_name("000000010000000000000001.zst", ".zst") == "000000010000000000000001");
+  BOOST_TEST(*original_name("00000002.history.zst.enc", ".zst") == "00000002.history");
+  BOOST_TEST(*original_name("base.tzst.enc", ".tzst") == "base");
+  BOOST_TEST(!original_name("000000010000000000000001", ".zst").has_value());
+  BOOST_TEST(!original_name("000000010000000000000001.enc", ".zst").has_value());
+  BOOST_TEST(!original_name(".zst.enc", ".zst").has_value());
+  BOOST_TEST(!original_name("x.zst.tmp", ".zst").has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
