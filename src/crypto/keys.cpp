@@ -107,6 +107,21 @@ std::string key_id_hex(const KeyId& id) {
   return out;
 }
 
+std::optional<std::string> key_file_problem(const struct stat& st, uid_t euid,
+                                            const std::string& path) {
+  if (!S_ISREG(st.st_mode)) return "not a regular file";
+  // Root reads any file anyway; it restores (and fixes owners) with the server user's key.
+  if (st.st_uid != euid && euid != 0) {
+    return "owned by uid " + std::to_string(st.st_uid) + ", not by uid " + std::to_string(euid) +
+           " that pgbak runs as (HINT: chown it to the user that runs PostgreSQL and pgbak)";
+  }
+  if ((st.st_mode & 07777 & ~mode_t{0600}) != 0) {
+    return "mode " + octal_mode(st.st_mode) +
+           " is too open, must be 0600 or stricter (HINT: chmod 600 '" + path + "')";
+  }
+  return std::nullopt;
+}
+
 SecretKey load_key_file(const std::string& path) {
   // Whatever happens next, key bytes will be in this process's memory: keep them out of cores.
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -116,17 +131,7 @@ SecretKey load_key_file(const std::string& path) {
   UniqueFd owner(fd);
   struct stat st;
   if (::fstat(fd, &st) != 0) throw_sys("cannot stat encryption key file", path);
-  if (!S_ISREG(st.st_mode)) refuse(path, "not a regular file");
-  if (st.st_uid != ::geteuid()) {
-    refuse(path, "owned by uid " + std::to_string(st.st_uid) + ", not by uid " +
-                     std::to_string(::geteuid()) +
-                     " that pgbak runs as (HINT: chown it to the "
-                     "user that runs PostgreSQL and pgbak)");
-  }
-  if ((st.st_mode & 07777 & ~mode_t{0600}) != 0) {
-    refuse(path, "mode " + octal_mode(st.st_mode) +
-                     " is too open, must be 0600 or stricter (HINT: chmod 600 '" + path + "')");
-  }
+  if (auto why = key_file_problem(st, ::geteuid(), path)) refuse(path, *why);
   const char* length_rule = "must hold 32 bytes, raw or as 64 hex digits and an optional newline";
   if (st.st_size != kKeySize && st.st_size != kHexKeySize && st.st_size != kHexKeySize + 1) {
     refuse(path, "size " + std::to_string(st.st_size) + " bytes: " + length_rule);

@@ -2,6 +2,8 @@
 // id), and writing fresh keys. Key bytes live only in SecretKey, which wipes them.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <array>
 #include <cstddef>
 #include <optional>
@@ -47,10 +49,15 @@ class MissingKeyError : public Error {
 };
 
 // Reads a key file: exactly 32 raw bytes, or 64 hex digits optionally followed by one newline.
-// The file must be a regular file owned by the effective user with no permission bits beyond
-// 0600; anything else is refused with the reason and a hint. Marks the process non-dumpable so
-// that a crash does not write key material into a core file.
+// The file must pass key_file_problem; anything else is refused with the reason and a hint.
+// Marks the process non-dumpable so that a crash does not write key material into a core file.
 SecretKey load_key_file(const std::string& path);
+
+// Why a key file with this status may not be used by effective user `euid`, or nullopt: it must
+// be a regular file, owned by `euid` (any owner when `euid` is root, which restores with the
+// server user's key), with no permission bits beyond 0600.
+std::optional<std::string> key_file_problem(const struct stat& st, uid_t euid,
+                                            const std::string& path);
 
 // The configured current key (`encryption-key-file`), or nullopt when encryption is off.
 std::optional<SecretKey> load_current_key(const Config& config);
