@@ -9,6 +9,10 @@ namespace pgbak {
 
 int run_init(Invocation& inv);
 int run_archive_wal(Invocation& inv);
+int run_restore_wal(Invocation& inv);
+int run_restore(Invocation& inv);
+void add_restore_options(boost::program_options::options_description& options);
+int run_verify(Invocation& inv);
 int run_prune(Invocation& inv);
 int run_check(Invocation& inv);
 int run_keygen(Invocation& inv);

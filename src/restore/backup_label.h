@@ -1,0 +1,28 @@
+// backup_label, the file pg_basebackup puts at the top of a base backup: where WAL replay starts.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pgbak {
+
+struct BackupLabel {
+  uint64_t start_lsn = 0;
+  uint32_t start_tli = 0;
+  std::string start_wal_file;  // "file ..." of START WAL LOCATION
+  std::string start_time;      // START TIME as written, e.g. "2026-11-21 04:55:00 UTC"
+  std::string label;
+};
+
+// Parses the text of a backup_label. nullopt if START WAL LOCATION or START TIMELINE is missing
+// or malformed.
+std::optional<BackupLabel> parse_backup_label(std::string_view text);
+
+// Seconds since the epoch for "YYYY-MM-DD HH:MM:SS[.frac][ ][zone]", the form PostgreSQL prints
+// timestamps in. zone: Z, UTC, GMT, +HH, +HHMM, +HH:MM (or -); no zone means local time (TZ).
+// nullopt for anything else, including zone abbreviations that are ambiguous (CET, EST, ...).
+std::optional<double> parse_timestamp(std::string_view text);
+
+}  // namespace pgbak

@@ -1,0 +1,106 @@
+#include "restore/base_backup.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "io/error.h"
+#include "io/file.h"
+#include "io/zstd_stream.h"
+
+namespace pgbak {
+namespace {
+
+constexpr size_t kMaxLabelSize = 64 * 1024;
+
+bool is_entry(const std::string& path, const char* want) {
+  std::string_view p = path;
+  while (p.starts_with("./")) p.remove_prefix(2);
+  return p == want;
+}
+
+}  // namespace
+
+void BaseScanner::begin(const TarEntry& entry) {
+  capture_ = Capture::kNone;
+  if (!uid_) {
+    uid_ = entry.uid;
+    gid_ = entry.gid;
+  }
+  if (entry.type != TarType::kFile) return;
+  if (is_entry(entry.path, "backup_label")) {
+    capture_ = Capture::kLabel;
+    label_text_.clear();
+    label_mtime_ = entry.mtime;
+  } else if (is_entry(entry.path, "global/pg_control")) {
+    capture_ = Capture::kControl;
+    control_head_.clear();
+  }
+}
+
+void BaseScanner::data(std::span<const std::byte> bytes) {
+  std::string* into = capture_ == Capture::kLabel     ? &label_text_
+                      : capture_ == Capture::kControl ? &control_head_
+                                                      : nullptr;
+  if (into == nullptr) return;
+  size_t limit = capture_ == Capture::kLabel ? kMaxLabelSize : sizeof(uint64_t);
+  size_t n = std::min(bytes.size(), limit - std::min(limit, into->size()));
+  into->append(reinterpret_cast<const char*>(bytes.data()), n);
+}
+
+void BaseScanner::end() {
+  if (capture_ == Capture::kLabel) label_done_ = true;
+  capture_ = Capture::kNone;
+}
+
+BaseInfo BaseScanner::info(const std::string& display) const {
+  BaseInfo info;
+  if (!label_done_) throw Error("base backup '" + display + "' has no backup_label");
+  info.label = parse_backup_label(label_text_);
+  if (!info.label) throw Error("base backup '" + display + "': malformed backup_label");
+  info.start_time = parse_timestamp(info.label->start_time);
+  if (!info.start_time && label_mtime_ > 0) info.start_time = static_cast<double>(label_mtime_);
+  info.uid = uid_;
+  info.gid = gid_;
+  if (control_head_.size() == sizeof(uint64_t)) {
+    uint64_t sysid;
+    std::memcpy(&sysid, control_head_.data(), sizeof sysid);
+    info.sysid = sysid;
+  }
+  return info;
+}
+
+BaseInfo read_base_label(const Generation& gen) {
+  std::string display = path_join(gen.path, kBaseFile);
+  int fd = ::openat(gen.dir.get(), kBaseFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      throw Error("generation " + gen.name + " has no base backup (" + kBaseFile + ")");
+    throw_sys("cannot open", display);
+  }
+  UniqueFd file(fd);
+  BaseScanner scanner;
+  TarReader tar(scanner, display);
+  ZstdDecompressor zstd(tar, display);
+  std::unique_ptr<std::byte[]> buf(new std::byte[kIoChunk]);
+  // backup_label comes first in pg_basebackup's tar, so this usually reads one chunk.
+  while (!scanner.have_label()) {
+    ssize_t n = ::read(file.get(), buf.get(), kIoChunk);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_sys("cannot read", display);
+    }
+    if (n == 0) {
+      zstd.finish();
+      tar.finish();
+      break;
+    }
+    zstd.write({buf.get(), static_cast<size_t>(n)});
+  }
+  return scanner.info(display);
+}
+
+}  // namespace pgbak

@@ -1,0 +1,29 @@
+// The settings `pgbak restore` appends to postgresql.auto.conf.
+#pragma once
+
+#include <string>
+
+namespace pgbak {
+
+struct RecoveryTarget {
+  std::string setting;  // "recovery_target_time", "_lsn", "_name"; empty: recover to the end
+  std::string value;
+  std::string action;  // recovery_target_action; empty: the server's default (pause)
+};
+
+// Quotes a word for sh(1) (single quotes), unless it only holds characters sh leaves alone.
+std::string shell_quote(const std::string& word);
+// A postgresql.conf string literal: single quotes, inner quotes and backslashes doubled.
+std::string conf_quote(const std::string& value);
+
+// restore_command for this binary: "BIN -D DIR [-c CONFIG] restore-wal %f %p", with '%' in the
+// paths escaped as "%%" so the server does not substitute them.
+std::string restore_command(const std::string& binary, const std::string& dir,
+                            const std::string& config);
+
+// The lines to append to postgresql.auto.conf: a comment naming `origin`, restore_command and
+// the target settings.
+std::string recovery_settings(const std::string& origin, const std::string& command,
+                              const RecoveryTarget& target);
+
+}  // namespace pgbak

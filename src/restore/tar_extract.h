@@ -1,0 +1,57 @@
+// Extracts a tar stream into a directory without ever writing outside it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "io/unique_fd.h"
+#include "restore/tar_reader.h"
+
+namespace pgbak {
+
+// Splits an archive path into components that are safe to create under a directory: relative,
+// no "..", no empty result; "." and empty components are dropped. nullopt if unsafe.
+std::optional<std::vector<std::string>> safe_components(const std::string& path);
+
+// A TarHandler that creates each entry below `root`. Every path component is opened with
+// O_NOFOLLOW, so a symlink in the archive can never redirect a later entry outside root.
+// Directories are created 0700, files with the mode from the archive (at most 0777), symlinks as
+// stored. Hard links and special files are refused. With `owner`, every entry is chowned to it.
+class TarExtractor : public TarHandler {
+ public:
+  struct Owner {
+    uid_t uid;
+    gid_t gid;
+  };
+  TarExtractor(int root_fd, std::string root_display, std::optional<Owner> owner);
+
+  void begin(const TarEntry& entry) override;
+  void data(std::span<const std::byte> bytes) override;
+  void end() override;
+
+  // uid/gid of the first entry, i.e. of the files of the cluster the archive came from.
+  std::optional<Owner> source_owner() const { return source_owner_; }
+  uint64_t files() const { return files_; }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  UniqueFd open_parent(const std::vector<std::string>& parts, const std::string& display);
+  void set_owner(int dirfd, const std::string& name, const std::string& display);
+
+  int root_;
+  std::string root_display_;
+  std::optional<Owner> owner_;
+  std::optional<Owner> source_owner_;
+  UniqueFd file_;
+  std::string file_display_;
+  uint64_t files_ = 0;
+  uint64_t bytes_ = 0;
+};
+
+// Removes a directory tree below dirfd (never following symlinks); ignores a missing name.
+void remove_tree(int dirfd, const std::string& name, const std::string& display);
+
+}  // namespace pgbak

@@ -1,0 +1,73 @@
+#include "verify/stored_file.h"
+
+#include <fcntl.h>
+
+#include "io/error.h"
+#include "io/file.h"
+#include "io/sha256.h"
+#include "io/zstd_stream.h"
+
+namespace pgbak {
+namespace {
+
+constexpr size_t kMaxTextFile = 1 << 20;
+
+// Passes bytes on until the first Error, which it records; later bytes are dropped.
+class GuardedSink : public Sink {
+ public:
+  explicit GuardedSink(Sink& inner) : inner_(inner) {}
+  void write(std::span<const std::byte> data) override {
+    if (error_.empty()) run([&] { inner_.write(data); });
+  }
+  template <typename F>
+  void run(F&& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      if (error_.empty()) error_ = e.what();
+    }
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  Sink& inner_;
+  std::string error_;
+};
+
+// Hashes and counts the stored bytes and hands them on.
+class HashingSink : public Sink {
+ public:
+  explicit HashingSink(Sink& next) : next_(next) {}
+  void write(std::span<const std::byte> data) override {
+    sha_.write(data);
+    bytes += data.size();
+    next_.write(data);
+  }
+  std::string digest() { return sha_.hex_digest(); }
+  uint64_t bytes = 0;
+
+ private:
+  Sink& next_;
+  Sha256 sha_;
+};
+
+}  // namespace
+
+StoredFileScan scan_stored_file(int dirfd, const std::string& name, const std::string& display,
+                                Sink& content) {
+  UniqueFd fd = openat_or_throw(dirfd, name, O_RDONLY | O_NOFOLLOW, display);
+  ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  ZstdDecompressor zstd(content, display);
+  GuardedSink guarded(zstd);
+  HashingSink hashing(guarded);
+  pump(fd.get(), hashing, display);
+  guarded.run([&] { zstd.finish(); });
+  return StoredFileScan{hashing.digest(), guarded.error(), hashing.bytes};
+}
+
+void TextSink::write(std::span<const std::byte> data) {
+  if (text.size() + data.size() > kMaxTextFile) throw Error("too large for a text file");
+  text.append(reinterpret_cast<const char*>(data.data()), data.size());
+}
+
+}  // namespace pgbak

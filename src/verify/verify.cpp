@@ -1,0 +1,326 @@
+// `pgbak verify [GENERATION...]`: reads every stored file once, streaming, and reports every
+// problem on its own line: compressed data, SHA256SUMS, WAL headers, system identifiers, and
+// whether the WAL carries each base backup to the newest segment across timeline switches.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "cli/commands.h"
+#include "io/error.h"
+#include "io/file.h"
+#include "repo/backup_dir.h"
+#include "restore/base_backup.h"
+#include "verify/sha256sums.h"
+#include "verify/stored_file.h"
+#include "verify/timeline_history.h"
+#include "verify/wal_continuity.h"
+#include "verify/wal_file_check.h"
+
+namespace pgbak {
+namespace {
+
+constexpr uint32_t kDefaultSegSize = 16 << 20;
+
+struct Report {
+  uint64_t problems = 0;
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+  bool progress = ::isatty(2) == 1;
+
+  void problem(const std::string& line) {
+    clear_progress();
+    std::cout << line << "\n" << std::flush;
+    ++problems;
+  }
+  void show_progress(const std::string& gen, const std::string& what) {
+    if (progress) std::cerr << "\r\033[Kverify: generation " << gen << ": " << what << std::flush;
+  }
+  void clear_progress() {
+    if (progress) std::cerr << "\r\033[K" << std::flush;
+  }
+};
+
+// scan_stored_file, counted in the report.
+StoredFileScan scan(int dirfd, const std::string& name, const std::string& display, Sink& content,
+                    Report& report) {
+  StoredFileScan result = scan_stored_file(dirfd, name, display, content);
+  ++report.files;
+  report.bytes += result.bytes;
+  return result;
+}
+
+std::string text_of(const std::string& s, const char* key) {
+  size_t at = s.find(key);
+  if (at == std::string::npos) return {};
+  size_t start = at + std::strlen(key);
+  return s.substr(start, s.find_first_of(" \n", start) - start);
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Timeline histories from every generation: a switch may have been archived into an older
+// generation than the WAL that follows it. The newest generation's copy wins.
+std::map<uint32_t, std::vector<HistoryEntry>> collect_histories(
+    const BackupDir& dir, const std::vector<std::string>& gens) {
+  std::map<uint32_t, std::vector<HistoryEntry>> out;
+  for (const std::string& name : gens) {
+    std::optional<Generation> opened;
+    try {
+      opened = dir.open_generation(name);
+    } catch (const Error&) {
+      continue;  // reported when the generation itself is verified
+    }
+    Generation& gen = *opened;
+    for (const std::string& file : list_dir(gen.wal_dir.get(), gen.path)) {
+      if (!ends_with(file, ".history.zst")) continue;
+      auto wal = parse_wal_name(file.substr(0, file.size() - 4));
+      if (!wal) continue;
+      TextSink text;
+      auto scanned = scan_stored_file(gen.wal_dir.get(), file, path_join(gen.path, file), text);
+      std::vector<HistoryEntry> entries;
+      if (scanned.error.empty() && !parse_timeline_history(text.text, wal->tli, entries)) {
+        out[wal->tli] = entries;
+      }
+    }
+  }
+  return out;
+}
+
+struct StoredWal {
+  WalName name;
+  std::string display;
+  uint64_t sysid = 0;
+  bool ok = false;
+};
+
+// The checks of one generation, in the order they run; each reports its own problems.
+class GenerationCheck {
+ public:
+  GenerationCheck(const BackupDir& dir, const std::string& name, Report& report)
+      : gen_(dir.open_generation(name)), report_(report) {}
+
+  void check_base();
+  void check_wal_files();
+  void check_system_identifiers();
+  void check_sums();
+  // Returns the description of the base and the WAL path for the generation's summary line.
+  std::string check_continuity(const std::map<uint32_t, std::vector<HistoryEntry>>& histories);
+
+  size_t files() const { return present_.size(); }
+  size_t unlisted() const { return present_.size() - listed_.size(); }
+
+ private:
+  Generation gen_;
+  Report& report_;
+  std::map<std::string, std::string> digests_;  // relative path -> digest, of readable files
+  std::set<std::string> present_;
+  std::set<std::string> listed_;  // present and in SHA256SUMS
+  std::optional<BaseInfo> base_;
+  std::vector<StoredWal> wals_;
+  std::optional<uint64_t> stop_lsn_;
+  uint32_t seg_size_ = 0;
+};
+
+void GenerationCheck::check_base() {
+  std::string display = path_join(gen_.path, kBaseFile);
+  // Without a base, a generation only carries WAL: the one that archive-wal starts before the
+  // first snapshot, or one whose snapshot is pending or failed. Its WAL may still be what an
+  // older base needs, so its files are checked all the same.
+  if (::faccessat(gen_.dir.get(), kBaseFile, F_OK, AT_SYMLINK_NOFOLLOW) != 0) return;
+  report_.show_progress(gen_.name, kBaseFile);
+  present_.insert(kBaseFile);
+  BaseScanner scanner;
+  TarReader tar(scanner, display);
+  StoredFileScan scanned = scan(gen_.dir.get(), kBaseFile, display, tar, report_);
+  std::string& error = scanned.error;
+  if (error.empty()) {
+    try {
+      tar.finish();
+      base_ = scanner.info(display);
+    } catch (const Error& e) {
+      error = e.what();
+    }
+  }
+  if (!error.empty()) return report_.problem(error);
+  digests_[kBaseFile] = scanned.digest;
+}
+
+void GenerationCheck::check_wal_files() {
+  std::vector<std::string> files = list_dir(gen_.wal_dir.get(), gen_.path);
+  std::sort(files.begin(), files.end());
+  for (size_t i = 0; i < files.size(); ++i) {
+    report_.show_progress(
+        gen_.name, std::to_string(i + 1) + "/" + std::to_string(files.size()) + " WAL files");
+    const std::string& file = files[i];
+    std::string rel = std::string(kWalDir) + "/" + file;
+    std::string display = path_join(gen_.path, rel);
+    auto wal =
+        ends_with(file, ".zst") ? parse_wal_name(file.substr(0, file.size() - 4)) : std::nullopt;
+    if (!wal) {
+      if (!file.starts_with(".")) report_.problem(display + ": not a WAL file name");
+      continue;  // a leading dot: a writer's temp file
+    }
+    present_.insert(rel);
+    StoredWal stored{*wal, display};
+    StoredFileScan scanned;
+    std::string& error = scanned.error;
+    if (wal->kind == WalKind::kSegment || wal->kind == WalKind::kPartial) {
+      WalFileCheck check(*wal);
+      scanned = scan(gen_.wal_dir.get(), file, display, check, report_);
+      if (error.empty()) {
+        if (auto why = check.finish()) error = display + ": " + *why;
+      }
+      stored.sysid = check.sysid();
+      if (error.empty() && seg_size_ == 0) seg_size_ = check.seg_size();
+    } else {
+      TextSink text;
+      scanned = scan(gen_.wal_dir.get(), file, display, text, report_);
+      std::vector<HistoryEntry> entries;
+      if (error.empty() && wal->kind == WalKind::kHistory) {
+        if (auto why = parse_timeline_history(text.text, wal->tli, entries)) {
+          error = display + ": malformed timeline history: " + *why;
+        }
+      }
+      // The backup history file of this generation's base says where the backup ended.
+      if (error.empty() && wal->kind == WalKind::kBackup && base_ &&
+          parse_lsn(text_of(text.text, "START WAL LOCATION: ")) == base_->label->start_lsn) {
+        stop_lsn_ = parse_lsn(text_of(text.text, "STOP WAL LOCATION: "));
+      }
+    }
+    stored.ok = error.empty();
+    if (stored.ok) {
+      digests_[rel] = scanned.digest;
+    } else {
+      report_.problem(error);
+    }
+    wals_.push_back(std::move(stored));
+  }
+  report_.clear_progress();
+  if (seg_size_ == 0) seg_size_ = kDefaultSegSize;
+}
+
+// One system identifier per generation: the recorded one, else the base's, else the first
+// segment's.
+void GenerationCheck::check_system_identifiers() {
+  std::optional<uint64_t> sysid = read_generation_sysid(gen_);
+  if (!sysid && base_ && base_->sysid) sysid = base_->sysid;
+  if (base_ && base_->sysid && sysid != base_->sysid) {
+    report_.problem(path_join(gen_.path, kBaseFile) + ": system identifier " +
+                    std::to_string(*base_->sysid) + " differs from the generation's " +
+                    std::to_string(*sysid));
+  }
+  for (const StoredWal& w : wals_) {
+    if (!w.ok || w.sysid == 0) continue;
+    if (!sysid) sysid = w.sysid;
+    if (w.sysid != *sysid) {
+      report_.problem(w.display + ": system identifier " + std::to_string(w.sysid) +
+                      " differs from the generation's " + std::to_string(*sysid) +
+                      " (a segment of another cluster)");
+    }
+  }
+}
+
+void GenerationCheck::check_sums() {
+  std::string sums_display = path_join(gen_.path, kSumsFile);
+  auto text = read_small_file(gen_.dir.get(), kSumsFile, sums_display);
+  if (!text) return;  // not written yet: the sync writes it before running the backup script
+  Sha256Sums sums = parse_sha256sums(*text);
+  for (const std::string& why : sums.problems) report_.problem(sums_display + ": " + why);
+  for (const Sha256SumsEntry& e : sums.entries) {
+    std::string display = path_join(gen_.path, e.path);
+    if (!present_.count(e.path)) {
+      report_.problem(display + ": listed in " + kSumsFile + " but missing");
+      continue;
+    }
+    listed_.insert(e.path);
+    auto digest = digests_.find(e.path);
+    if (digest != digests_.end() && digest->second != e.digest) {
+      report_.problem(display + ": SHA-256 " + digest->second + " differs from " + kSumsFile +
+                      " (" + e.digest + ")");
+    }
+  }
+}
+
+std::string GenerationCheck::check_continuity(
+    const std::map<uint32_t, std::vector<HistoryEntry>>& histories) {
+  if (!base_) return present_.count(kBaseFile) ? "" : "no base backup (WAL only), ";
+  ContinuityInput in;
+  in.seg_size = seg_size_;
+  in.start_lsn = base_->label->start_lsn;
+  in.start_tli = base_->label->start_tli;
+  in.stop_lsn = stop_lsn_;
+  in.histories = histories;
+  for (const StoredWal& w : wals_) {
+    if (w.name.kind == WalKind::kSegment) {
+      in.segments.insert({w.name.tli, segment_number(w.name, seg_size_)});
+    }
+  }
+  ContinuityResult c = pgbak::check_continuity(in);
+  for (const std::string& why : c.problems) report_.problem(gen_.path + ": " + why);
+  std::string newest = c.last_segment + 1 > c.first_segment
+                           ? segment_file_name(c.last_tli, c.last_segment, seg_size_)
+                           : std::string("(none)");
+  return "base at " + format_lsn(in.start_lsn) + " on timeline " + std::to_string(in.start_tli) +
+         ", WAL to " + newest + " on timelines " + describe_path(c) + ", ";
+}
+
+void verify_generation(const BackupDir& dir, const std::string& name,
+                       const std::map<uint32_t, std::vector<HistoryEntry>>& histories,
+                       Report& report, int verbosity) {
+  uint64_t problems_before = report.problems;
+  GenerationCheck check(dir, name, report);
+  check.check_base();
+  check.check_wal_files();
+  check.check_system_identifiers();
+  check.check_sums();
+  std::string summary = check.check_continuity(histories);
+  if (verbosity >= 0) {
+    uint64_t found = report.problems - problems_before;
+    size_t unlisted = check.unlisted();
+    std::cout << "generation " << name << ": " << summary << check.files() << " files"
+              << (unlisted > 0 ? " (" + std::to_string(unlisted) + " not yet in " + kSumsFile + ")"
+                               : "")
+              << ": " << (found == 0 ? "ok" : std::to_string(found) + " problems") << "\n";
+  }
+}
+
+}  // namespace
+
+int run_verify(Invocation& inv) {
+  BackupDir dir(inv.require_dir());
+  std::vector<std::string> all = dir.generations();
+  std::vector<std::string> chosen = inv.args.empty() ? all : inv.args;
+  for (const std::string& g : chosen) {
+    if (!is_generation_name(g)) throw UsageError("invalid generation '" + g + "'");
+  }
+  Report report;
+  bool any_base = std::any_of(all.begin(), all.end(), [&](const std::string& g) {
+    return ::faccessat(dir.fd(), (g + "/" + kBaseFile).c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+  });
+  if (!any_base)
+    report.problem(dir.path() + ": no generation has a base backup: nothing to restore");
+  auto histories = collect_histories(dir, all);
+  for (const std::string& name : chosen) {
+    try {
+      verify_generation(dir, name, histories, report, inv.verbosity);
+    } catch (const Error& e) {
+      report.problem(e.what());
+    }
+  }
+  std::cout << "verify: " << chosen.size() << " generations, " << report.files << " files, "
+            << report.bytes << " bytes: "
+            << (report.problems == 0 ? "no problems"
+                                     : std::to_string(report.problems) + " problems")
+            << "\n";
+  return report.problems == 0 ? 0 : 1;
+}
+
+}  // namespace pgbak
