@@ -75,9 +75,21 @@ StoreResult store_wal(const Generation& gen, WalSource& src, const Config& confi
   DurableWriter out(gen.wal_dir.get(), stored, display);
   StoredWriter stored_file(config, out, config.compress_level, config.compress_workers, display,
                            src.size);
-  if (::lseek(src.fd.get(), 0, SEEK_SET) != 0) throw_sys("cannot seek", src.path);
-  pump(src.fd.get(), stored_file, src.path);
-  stored_file.finish();
+  bool done = false;
+  if (config.compress_workers == 0 && src.size >= kIoChunk) {
+    // Segments: compress straight out of the page cache. Saves copying 16 MiB twice (read into
+    // a buffer, then into zstd's window) and compresses slightly better; see bench/README.md.
+    MappedFile map(src.fd.get(), static_cast<size_t>(src.size));
+    if (map.ok()) {
+      stored_file.compress_all(map.data());
+      done = true;
+    }
+  }
+  if (!done) {
+    if (::lseek(src.fd.get(), 0, SEEK_SET) != 0) throw_sys("cannot seek", src.path);
+    pump(src.fd.get(), stored_file, src.path);
+    stored_file.finish();
+  }
   if (out.commit()) return StoreResult::kStored;
   // A concurrent archive-wal of the same file got there first.
   return stored_matches_source(gen, stored, src, config) ? StoreResult::kIdentical

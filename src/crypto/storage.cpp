@@ -95,6 +95,11 @@ void StoredWriter::finish() {
   sealed_->finish();
 }
 
+void StoredWriter::compress_all(std::span<const std::byte> data) {
+  zstd_.compress_all(data);
+  sealed_->finish();
+}
+
 void read_stored_file(const Config& config, int dirfd, const std::string& stored_name,
                       const std::string& display, Sink& out) {
   UniqueFd fd = openat_or_throw(dirfd, stored_name, O_RDONLY | O_NOFOLLOW, display);

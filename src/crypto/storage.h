@@ -73,6 +73,9 @@ class StoredWriter : public Sink {
   void write(std::span<const std::byte> data) override;
   // Ends the compressed stream, then the encrypted one; call once after the last write.
   void finish();
+  // The whole input at once, then finish (instead of write + finish; only on a fresh writer).
+  // See ZstdCompressor::compress_all: zstd reads straight out of `data`.
+  void compress_all(std::span<const std::byte> data);
 
  private:
   std::unique_ptr<StorageSink> sealed_;

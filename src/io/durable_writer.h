@@ -38,6 +38,7 @@ class DurableWriter : public Sink {
   int fd_ = -1;
   std::string temp_name_;  // empty when the file is an unnamed O_TMPFILE
   bool done_ = false;
+  size_t unflushed_ = 0;  // bytes written since writeback was last started
 };
 
 // fsyncs a directory given by its descriptor.

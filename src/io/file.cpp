@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -76,6 +77,16 @@ void write_all(int fd, const void* data, size_t size, const std::string& display
     p += n;
     size -= static_cast<size_t>(n);
   }
+}
+
+MappedFile::MappedFile(int fd, size_t size) : size_(size) {
+  if (size == 0) return;
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  if (p != MAP_FAILED) addr_ = p;
+}
+
+MappedFile::~MappedFile() {
+  if (addr_ != nullptr) ::munmap(addr_, size_);
 }
 
 void FdSink::write(std::span<const std::byte> data) {

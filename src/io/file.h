@@ -45,6 +45,22 @@ class FdSink : public Sink {
   std::string display_;
 };
 
+// A read-only, pre-faulted mapping of the first `size` bytes of a file (the file must not shrink
+// while mapped). ok() is false if the mapping failed; the caller then reads the file instead.
+class MappedFile {
+ public:
+  MappedFile(int fd, size_t size);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  bool ok() const { return addr_ != nullptr; }
+  std::span<const std::byte> data() const { return {static_cast<const std::byte*>(addr_), size_}; }
+
+ private:
+  void* addr_ = nullptr;
+  size_t size_ = 0;
+};
+
 // Names in a directory (no "." or ".."), unsorted.
 std::vector<std::string> list_dir(int dirfd, const std::string& display);
 

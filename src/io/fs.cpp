@@ -20,6 +20,7 @@ class PosixFs : public Fs {
   ssize_t write(int fd, const void* data, size_t size) override { return ::write(fd, data, size); }
   int fchmod(int fd, mode_t mode) override { return ::fchmod(fd, mode); }
   int fsync(int fd) override { return ::fsync(fd); }
+  void start_writeback(int fd) override { ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); }
   int link_fd(int fd, int dirfd, const char* name) override {
     // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc path works for any user.
     const std::string proc = "/proc/self/fd/" + std::to_string(fd);

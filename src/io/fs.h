@@ -17,6 +17,8 @@ class Fs {
   virtual ssize_t write(int fd, const void* data, size_t size) = 0;
   virtual int fchmod(int fd, mode_t mode) = 0;
   virtual int fsync(int fd) = 0;
+  // Starts writeback of fd's dirty pages without waiting (a hint, no durability; default: none).
+  virtual void start_writeback(int fd) { (void)fd; }
   // Gives the unnamed file fd the name; fails with EEXIST instead of replacing.
   virtual int link_fd(int fd, int dirfd, const char* name) = 0;
   virtual int link_at(int dirfd, const char* from, const char* to) = 0;

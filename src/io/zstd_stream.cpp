@@ -1,3 +1,5 @@
+// ZSTD_c_stableInBuffer is in zstd's experimental section (stable since 1.4.6 in practice).
+#define ZSTD_STATIC_LINKING_ONLY
 #include "io/zstd_stream.h"
 
 #include "io/error.h"
@@ -39,6 +41,14 @@ void ZstdCompressor::drive(ZSTD_inBuffer& in, ZSTD_EndDirective mode) {
 void ZstdCompressor::write(std::span<const std::byte> data) {
   ZSTD_inBuffer in{data.data(), data.size(), 0};
   drive(in, ZSTD_e_continue);
+}
+
+void ZstdCompressor::compress_all(std::span<const std::byte> data) {
+  // The buffer stays put until the frame ends, so zstd may reference it instead of copying. A
+  // libzstd that refuses the flag still compresses correctly (copying), so its error is ignored.
+  (void)ZSTD_CCtx_setParameter(ctx_.get(), ZSTD_c_stableInBuffer, 1);
+  ZSTD_inBuffer in{data.data(), data.size(), 0};
+  drive(in, ZSTD_e_end);
 }
 
 void ZstdCompressor::finish() {

@@ -54,6 +54,16 @@ BOOST_AUTO_TEST_CASE(round_trip) {
   BOOST_TEST((decompress(compress(data, 2)) == data));
 }
 
+BOOST_AUTO_TEST_CASE(compress_all_round_trips_with_checksum_and_size) {
+  auto data = sample(5 << 20);
+  VectorSink out;
+  ZstdCompressor c(out, 3, 0, "test", data.size());
+  c.compress_all(data);
+  BOOST_TEST((static_cast<unsigned>(out.bytes[4]) & 0x04) != 0u);  // Content_Checksum_flag
+  BOOST_TEST(ZSTD_getFrameContentSize(out.bytes.data(), out.bytes.size()) == data.size());
+  BOOST_TEST((decompress(out.bytes) == data));
+}
+
 BOOST_AUTO_TEST_CASE(frame_has_a_checksum_that_catches_a_flipped_byte) {
   auto data = sample(1 << 20);
   auto packed = compress(data);

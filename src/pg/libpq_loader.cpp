@@ -1,0 +1,69 @@
+// libpq, loaded on first use instead of at program start.
+//
+// Linking libpq makes the dynamic loader map and relocate it and its dependency tree (libssl,
+// libcrypto, Kerberos, LDAP, SASL, GnuTLS, ...: about 25 libraries) in every process, which cost
+// ~3 ms of CPU per `pgbak archive-wal` call, the command PostgreSQL runs once per WAL segment and
+// the one that never talks to the server (bench/README.md). So pgbak does not link libpq: this
+// file defines the libpq functions pgbak calls, with libpq-fe.h's exact signatures, each
+// forwarding to the real one from libpq.so.5, dlopen'ed by the first call. Using a libpq function
+// that is not listed here fails at link time ("undefined reference to PQ..."): add it below.
+#include <dlfcn.h>
+#include <libpq-fe.h>
+
+#include <string>
+
+#include "io/error.h"
+
+namespace {
+
+constexpr const char* kLibpqSoname = "libpq.so.5";
+
+void* libpq_handle() {
+  static void* handle = [] {
+    void* h = ::dlopen(kLibpqSoname, RTLD_NOW | RTLD_LOCAL);
+    if (h == nullptr) {
+      const char* why = ::dlerror();
+      throw pgbak::Error(std::string("cannot load ") + kLibpqSoname + ": " +
+                         (why != nullptr ? why : "unknown error"));
+    }
+    return h;
+  }();
+  return handle;
+}
+
+template <typename Fn>
+Fn* libpq_symbol(const char* name) {
+  void* p = ::dlsym(libpq_handle(), name);
+  if (p == nullptr) {
+    throw pgbak::Error(std::string("cannot find ") + name + " in " + kLibpqSoname);
+  }
+  return reinterpret_cast<Fn*>(p);
+}
+
+}  // namespace
+
+// RET NAME(PARAMS) forwarding to the loaded libpq's NAME with ARGS.
+#define PGBAK_LIBPQ_FORWARD(ret, name, params, args)                    \
+  extern "C" ret name params {                                          \
+    static auto* real = libpq_symbol<ret params>(#name);                \
+    return real args;                                                   \
+  }
+
+PGBAK_LIBPQ_FORWARD(PGconn*, PQconnectdb, (const char* conninfo), (conninfo))
+PGBAK_LIBPQ_FORWARD(PGconn*, PQconnectdbParams,
+                    (const char* const* keywords, const char* const* values, int expand_dbname),
+                    (keywords, values, expand_dbname))
+PGBAK_LIBPQ_FORWARD(void, PQfinish, (PGconn * conn), (conn))
+PGBAK_LIBPQ_FORWARD(ConnStatusType, PQstatus, (const PGconn* conn), (conn))
+PGBAK_LIBPQ_FORWARD(char*, PQerrorMessage, (const PGconn* conn), (conn))
+PGBAK_LIBPQ_FORWARD(char*, PQhost, (const PGconn* conn), (conn))
+PGBAK_LIBPQ_FORWARD(char*, PQport, (const PGconn* conn), (conn))
+PGBAK_LIBPQ_FORWARD(PGresult*, PQexec, (PGconn * conn, const char* query), (conn, query))
+PGBAK_LIBPQ_FORWARD(ExecStatusType, PQresultStatus, (const PGresult* res), (res))
+PGBAK_LIBPQ_FORWARD(void, PQclear, (PGresult * res), (res))
+PGBAK_LIBPQ_FORWARD(int, PQntuples, (const PGresult* res), (res))
+PGBAK_LIBPQ_FORWARD(int, PQnfields, (const PGresult* res), (res))
+PGBAK_LIBPQ_FORWARD(char*, PQgetvalue, (const PGresult* res, int tup_num, int field_num),
+                    (res, tup_num, field_num))
+PGBAK_LIBPQ_FORWARD(int, PQgetisnull, (const PGresult* res, int tup_num, int field_num),
+                    (res, tup_num, field_num))
