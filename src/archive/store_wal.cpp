@@ -6,6 +6,8 @@
 #include <cstring>
 #include <memory>
 
+#include "crypto/keys.h"
+#include "crypto/storage.h"
 #include "io/durable_writer.h"
 #include "io/error.h"
 #include "io/file.h"
@@ -40,14 +42,20 @@ class CompareSink : public Sink {
 
 std::string stored_wal_name(const WalName& name) { return name.text + ".zst"; }
 
-bool stored_matches_source(const Generation& gen, const std::string& stored_name, WalSource& src) {
+bool stored_matches_source(const Generation& gen, const std::string& stored_name, WalSource& src,
+                           const Config& config) {
   std::string display = path_join(path_join(gen.path, kWalDir), stored_name);
   UniqueFd fd = openat_or_throw(gen.wal_dir.get(), stored_name, O_RDONLY | O_NOFOLLOW, display);
   CompareSink compare(src);
+  ZstdDecompressor dec(compare, display);
+  // Outside the try: a missing or unusable key is a setup problem to report, not a difference.
+  std::unique_ptr<StorageSink> opened = make_storage_reader(config, dec, stored_name, display);
   try {
-    ZstdDecompressor dec(compare, display);
-    pump(fd.get(), dec, display);
+    pump(fd.get(), *opened, display);
+    opened->finish();
     dec.finish();
+  } catch (const MissingKeyError&) {
+    throw;
   } catch (const Error&) {
     return false;
   }
@@ -55,32 +63,37 @@ bool stored_matches_source(const Generation& gen, const std::string& stored_name
 }
 
 StoreResult store_wal(const Generation& gen, WalSource& src, const Config& config) {
-  std::string stored = stored_wal_name(src.name);
   // PostgreSQL re-archives after a crash: check first and skip the compression if already there.
-  if (::faccessat(gen.wal_dir.get(), stored.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-    return stored_matches_source(gen, stored, src) ? StoreResult::kIdentical : StoreResult::kConflict;
+  // A copy stored before encryption was turned on (or off) is the same file under the other name.
+  std::string plain = stored_wal_name(src.name);
+  if (auto existing = find_stored(gen.wal_dir.get(), plain)) {
+    return stored_matches_source(gen, *existing, src, config) ? StoreResult::kIdentical
+                                                              : StoreResult::kConflict;
   }
+  std::string stored = plain + stored_suffix(config);
   std::string display = path_join(path_join(gen.path, kWalDir), stored);
   DurableWriter out(gen.wal_dir.get(), stored, display);
-  ZstdCompressor zstd(out, config.compress_level, config.compress_workers, display, src.size);
+  StoredWriter stored_file(config, out, config.compress_level, config.compress_workers, display,
+                           src.size);
   bool done = false;
   if (config.compress_workers == 0 && src.size >= kIoChunk) {
     // Segments: compress straight out of the page cache. Saves copying 16 MiB twice (read into
     // a buffer, then into zstd's window) and compresses slightly better; see bench/README.md.
     MappedFile map(src.fd.get(), static_cast<size_t>(src.size));
     if (map.ok()) {
-      zstd.compress_all(map.data());
+      stored_file.compress_all(map.data());
       done = true;
     }
   }
   if (!done) {
     if (::lseek(src.fd.get(), 0, SEEK_SET) != 0) throw_sys("cannot seek", src.path);
-    pump(src.fd.get(), zstd, src.path);
-    zstd.finish();
+    pump(src.fd.get(), stored_file, src.path);
+    stored_file.finish();
   }
   if (out.commit()) return StoreResult::kStored;
   // A concurrent archive-wal of the same file got there first.
-  return stored_matches_source(gen, stored, src) ? StoreResult::kIdentical : StoreResult::kConflict;
+  return stored_matches_source(gen, stored, src, config) ? StoreResult::kIdentical
+                                                         : StoreResult::kConflict;
 }
 
 }  // namespace pgbak

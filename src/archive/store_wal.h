@@ -13,13 +13,17 @@ enum class StoreResult {
   kConflict,   // already there with different content; nothing changed
 };
 
-// Stored name of a WAL file inside pg_wal/.
+// Stored name of a WAL file inside pg_wal/ before any encryption suffix ("NAME.zst"; encrypted
+// copies add ".enc", see crypto/storage.h).
 std::string stored_wal_name(const WalName& name);
 
 StoreResult store_wal(const Generation& gen, WalSource& src, const Config& config);
 
-// True if the stored compressed file decompresses to exactly the source's bytes. A stored file
-// that fails to decompress counts as different.
-bool stored_matches_source(const Generation& gen, const std::string& stored_name, WalSource& src);
+// True if the stored file (plain "NAME.zst" or encrypted "NAME.zst.enc") decrypts and
+// decompresses to exactly the source's bytes. A stored file that fails to authenticate or to
+// decompress counts as different; a key that is not configured (MissingKeyError) or a bad key
+// file throws.
+bool stored_matches_source(const Generation& gen, const std::string& stored_name, WalSource& src,
+                           const Config& config);
 
 }  // namespace pgbak

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "cli/command_table.h"
+#include "crypto/keys.h"
 #include "io/error.h"
 #include "io/file.h"
 #include "pgbak_config.h"
@@ -187,6 +188,7 @@ std::optional<Invocation> parse_invocation(int argc, char** argv, const Command*
     }
   }
   validate_config(inv.config);
+  validate_key_settings(inv.config, inv.dir);
   inv.verbosity = g.quiet ? -1 : (g.verbose ? 1 : 0);
   inv.vm = std::move(vm);
   *chosen = cmd;

@@ -34,6 +34,8 @@ const Command kCommands[] = {
    add_check_options, 0, 0, run_check},
   {"prune", nullptr, "--keep N", "remove the oldest generations beyond the newest N complete ones",
    add_prune_options, 0, 0, run_prune},
+  {"keygen", nullptr, "PATH", "write a new encryption key file (for encryption-key-file)",
+   nullptr, 1, 1, run_keygen},
   {"help", nullptr, "[COMMAND]", "show help for a command", nullptr, 0, 1, nullptr},
 };
 // clang-format on

@@ -27,6 +27,8 @@ Config default_config() {
       .conninfo = "",
       .log_max_bytes = PGBAK_DEFAULT_LOG_MAX_BYTES,
       .keep = 0,
+      .encryption_key_file = "",
+      .encryption_old_key_files = "",
   };
 }
 
@@ -46,7 +48,9 @@ po::options_description config_options(Config& c) {
     ("basebackup-options", po::value(&c.basebackup_options)->default_value(c.basebackup_options), "extra pg_basebackup options")
     ("conninfo", po::value(&c.conninfo)->default_value(c.conninfo), "libpq connection string (empty: PG* environment)")
     ("log-max-bytes", po::value(&c.log_max_bytes)->default_value(c.log_max_bytes), "size cap of sync.log")
-    ("keep", po::value(&c.keep)->default_value(c.keep), "generations the sync keeps after a successful backup run (0 = all)");
+    ("keep", po::value(&c.keep)->default_value(c.keep), "generations the sync keeps after a successful backup run (0 = all)")
+    ("encryption-key-file", po::value(&c.encryption_key_file)->default_value(c.encryption_key_file), "absolute path of the key new files are encrypted with (empty: no encryption)")
+    ("encryption-old-key-files", po::value(&c.encryption_old_key_files)->default_value(c.encryption_old_key_files), "comma-separated key files kept for reading older files");
   // clang-format on
   return d;
 }

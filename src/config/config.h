@@ -22,6 +22,8 @@ struct Config {
   std::string conninfo;
   uint64_t log_max_bytes;
   int keep;  // generations kept by the sync after a successful backup run; 0 = keep all
+  std::string encryption_key_file;       // empty: new files are stored unencrypted
+  std::string encryption_old_key_files;  // comma-separated; read-only keys for rotation
 };
 
 // The options that may appear in pgbak.conf and, as --NAME, on the command line; they write

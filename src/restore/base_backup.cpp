@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 
+#include "crypto/storage.h"
 #include "io/error.h"
 #include "io/file.h"
 #include "io/zstd_stream.h"
@@ -73,18 +74,16 @@ BaseInfo BaseScanner::info(const std::string& display) const {
   return info;
 }
 
-BaseInfo read_base_label(const Generation& gen) {
-  std::string display = path_join(gen.path, kBaseFile);
-  int fd = ::openat(gen.dir.get(), kBaseFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT)
-      throw Error("generation " + gen.name + " has no base backup (" + kBaseFile + ")");
-    throw_sys("cannot open", display);
-  }
-  UniqueFd file(fd);
+BaseInfo read_base_label(const Generation& gen, const Config& config) {
+  // base.tzst, or base.tzst.enc when written with encryption on.
+  std::optional<std::string> base = find_stored(gen.dir.get(), kBaseFile);
+  if (!base) throw Error("generation " + gen.name + " has no base backup (" + kBaseFile + ")");
+  std::string display = path_join(gen.path, *base);
+  UniqueFd file = openat_or_throw(gen.dir.get(), *base, O_RDONLY | O_NOFOLLOW, display);
   BaseScanner scanner;
   TarReader tar(scanner, display);
   ZstdDecompressor zstd(tar, display);
+  std::unique_ptr<StorageSink> opened = make_storage_reader(config, zstd, *base, display);
   std::unique_ptr<std::byte[]> buf(new std::byte[kIoChunk]);
   // backup_label comes first in pg_basebackup's tar, so this usually reads one chunk.
   while (!scanner.have_label()) {
@@ -94,11 +93,12 @@ BaseInfo read_base_label(const Generation& gen) {
       throw_sys("cannot read", display);
     }
     if (n == 0) {
+      opened->finish();
       zstd.finish();
       tar.finish();
       break;
     }
-    zstd.write({buf.get(), static_cast<size_t>(n)});
+    opened->write({buf.get(), static_cast<size_t>(n)});
   }
   return scanner.info(display);
 }

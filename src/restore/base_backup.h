@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "config/config.h"
 #include "repo/backup_dir.h"
 #include "restore/backup_label.h"
 #include "restore/tar_reader.h"
@@ -41,8 +42,9 @@ class BaseScanner : public TarHandler {
   std::string control_head_;
 };
 
-// Reads backup_label from the generation's base.tzst, stopping once found. Throws if the base is
-// missing, corrupt before the label, or has no backup_label.
-BaseInfo read_base_label(const Generation& gen);
+// Reads backup_label from the generation's base.tzst (or base.tzst.enc, decrypted with the
+// configured keys), stopping once found. Throws if the base is missing, corrupt before the label,
+// or has no backup_label.
+BaseInfo read_base_label(const Generation& gen, const Config& config);
 
 }  // namespace pgbak

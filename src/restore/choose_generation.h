@@ -19,8 +19,10 @@ struct GenerationChoice {
 };
 
 // The named generation, else the newest with a base backup that fits the target (reading only
-// the backup_label of each candidate), with that base's label. Throws when none fits.
+// the backup_label of each candidate, decrypting with the configured keys where the base is
+// encrypted), with that base's label. Throws when none fits.
 std::pair<std::string, BaseInfo> choose_generation(const BackupDir& dir,
-                                                   const GenerationChoice& choice);
+                                                   const GenerationChoice& choice,
+                                                   const Config& config);
 
 }  // namespace pgbak

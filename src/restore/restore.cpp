@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "crypto/storage.h"
 #include "io/durable_writer.h"
 #include "io/error.h"
 #include "io/fault.h"
@@ -140,15 +141,19 @@ std::string self_path() {
   return path;
 }
 
-void extract_base(const Generation& gen, int root, const std::string& display,
+void extract_base(const Config& config, const Generation& gen, int root, const std::string& display,
                   std::optional<TarExtractor::Owner> owner) {
-  std::string base = path_join(gen.path, kBaseFile);
-  UniqueFd in = openat_or_throw(gen.dir.get(), kBaseFile, O_RDONLY | O_NOFOLLOW, base);
+  // base.tzst, or base.tzst.enc when written with encryption on.
+  std::string stored = find_stored(gen.dir.get(), kBaseFile).value_or(kBaseFile);
+  std::string base = path_join(gen.path, stored);
+  UniqueFd in = openat_or_throw(gen.dir.get(), stored, O_RDONLY | O_NOFOLLOW, base);
   ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   TarExtractor extract(root, display, owner);
   TarReader tar(extract, base);
   ZstdDecompressor zstd(tar, base);
-  pump(in.get(), zstd, base);
+  std::unique_ptr<StorageSink> opened = make_storage_reader(config, zstd, stored, base);
+  pump(in.get(), *opened, base);
+  opened->finish();
   zstd.finish();
   tar.finish();
 }
@@ -192,7 +197,7 @@ void restore_into(const Request& r, const Invocation& inv, const Generation& gen
     if (owner && ::fchown(root.get(), owner->uid, owner->gid) != 0) {
       throw_sys("cannot change the owner of", temp_display);
     }
-    extract_base(gen, root.get(), r.pgdata, owner);
+    extract_base(inv.config, gen, root.get(), r.pgdata, owner);
 
     append_file(root.get(), "recovery.signal", "", path_join(r.pgdata, "recovery.signal"), owner);
     std::string command =
@@ -236,7 +241,7 @@ int run_restore(Invocation& inv) {
   Request r = parse_request(inv);
   BackupDir dir(inv.require_dir());
   bool pgdata_exists = check_pgdata(r.pgdata);
-  auto [gen_name, info] = choose_generation(dir, r.choice);
+  auto [gen_name, info] = choose_generation(dir, r.choice, inv.config);
   auto owner = choose_owner(r, info);
   Generation gen = dir.open_generation(gen_name);
 

@@ -8,6 +8,7 @@
 
 #include "archive/store_wal.h"
 #include "cli/commands.h"
+#include "crypto/storage.h"
 #include "io/durable_writer.h"
 #include "io/error.h"
 #include "io/file.h"
@@ -19,6 +20,7 @@ namespace {
 
 struct Found {
   std::string generation;
+  std::string stored;  // NAME.zst or NAME.zst.enc
   UniqueFd fd;
   std::string display;
 };
@@ -35,24 +37,30 @@ std::optional<Found> find_archived(const BackupDir& dir, const std::string& stor
     if (*it != current) order.push_back(*it);
   }
   for (const std::string& name : order) {
-    std::string rel = name + "/" + kWalDir + "/" + stored;
-    std::string display = path_join(dir.path(), rel);
-    int fd = ::openat(dir.fd(), rel.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == ENOENT) continue;
-      throw_sys("cannot open", display);
+    // Encrypted or not: a generation may hold copies from before encryption was turned on.
+    for (const std::string& candidate : {stored + kEncryptedSuffix, stored}) {
+      std::string rel = name + "/" + kWalDir + "/" + candidate;
+      std::string display = path_join(dir.path(), rel);
+      int fd = ::openat(dir.fd(), rel.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0) {
+        if (errno == ENOENT) continue;
+        throw_sys("cannot open", display);
+      }
+      return Found{name, candidate, UniqueFd(fd), display};
     }
-    return Found{name, UniqueFd(fd), display};
   }
   return std::nullopt;
 }
 
-void decompress_into(Found& found, int dest_dir, const std::string& dest_name,
+void decompress_into(const Config& config, Found& found, int dest_dir, const std::string& dest_name,
                      const std::string& dest) {
   ::posix_fadvise(found.fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   DurableWriter out(dest_dir, dest_name, dest);
   ZstdDecompressor zstd(out, found.display);
-  pump(found.fd.get(), zstd, found.display);
+  // Decrypted first if encrypted; a chunk's plaintext moves on only after its tag verified.
+  auto opened = make_storage_reader(config, zstd, found.stored, found.display);
+  pump(found.fd.get(), *opened, found.display);
+  opened->finish();
   zstd.finish();
   out.commit_replace();
 }
@@ -85,7 +93,7 @@ int run_restore_wal(Invocation& inv) {
     return 1;
   }
   try {
-    decompress_into(*found, dest_dir.get(), dest_name, dest);
+    decompress_into(inv.config, *found, dest_dir.get(), dest_name, dest);
   } catch (const Error&) {
     // Whatever was at DEST before must not be mistaken for this file.
     ::unlinkat(dest_dir.get(), dest_name.c_str(), 0);

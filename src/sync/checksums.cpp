@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "crypto/storage.h"
 #include "io/durable_writer.h"
 #include "io/file.h"
 #include "io/sha256.h"
@@ -31,24 +32,23 @@ std::map<std::string, std::string> parse_checksums(const std::string& text) {
 }
 
 std::string format_checksums(const std::map<std::string, std::string>& sums) {
+  // The base (base.tzst or base.tzst.enc) first, then pg_wal/ in name order.
+  auto is_base = [](const std::string& path) { return path.find('/') == std::string::npos; };
   std::string out;
-  auto base = sums.find(kBaseFile);
-  if (base != sums.end()) out += base->second + "  " + base->first + "\n";
-  for (const auto& [path, digest] : sums) {
-    if (path != kBaseFile) out += digest + "  " + path + "\n";
+  for (bool base_pass : {true, false}) {
+    for (const auto& [path, digest] : sums) {
+      if (is_base(path) == base_pass) out += digest + "  " + path + "\n";
+    }
   }
   return out;
 }
 
 std::vector<std::string> checksummed_files(const Generation& g) {
   std::vector<std::string> files;
-  if (::faccessat(g.dir.get(), kBaseFile, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-    files.push_back(kBaseFile);
+  if (auto base = find_stored(g.dir.get(), kBaseFile)) files.push_back(*base);
   for (const auto& name : list_dir(g.wal_dir.get(), path_join(g.path, kWalDir))) {
-    if (name.size() > 4 && name.ends_with(".zst") &&
-        parse_wal_name(std::string_view(name).substr(0, name.size() - 4))) {
-      files.push_back(std::string(kWalDir) + "/" + name);
-    }
+    auto original = original_name(name, ".zst");
+    if (original && parse_wal_name(*original)) files.push_back(std::string(kWalDir) + "/" + name);
   }
   std::sort(files.begin(), files.end());
   return files;

@@ -17,7 +17,7 @@ std::map<std::string, std::string> parse_checksums(const std::string& text);
 std::string format_checksums(const std::map<std::string, std::string>& sums);
 
 // The files of the generation that SHA256SUMS covers: base.tzst (if present) and
-// pg_wal/<WAL name>.zst. Temp files are never among them.
+// pg_wal/<WAL name>.zst, each with ".enc" when stored encrypted. Temp files are never among them.
 std::vector<std::string> checksummed_files(const Generation& g);
 
 // Hashes the files not yet listed and durably replaces SHA256SUMS if any were added. Returns

@@ -4,26 +4,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crypto/storage.h"
 #include "io/file.h"
 #include "wal/wal_name.h"
 
 namespace pgbak {
 
 bool generation_has_base(const Generation& g) {
-  return ::faccessat(g.dir.get(), kBaseFile, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+  return find_stored(g.dir.get(), kBaseFile).has_value();
 }
 
 GenerationSize measure_generation(const Generation& g) {
   GenerationSize size;
   struct stat st {};
-  if (::fstatat(g.dir.get(), kBaseFile, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+  auto base = find_stored(g.dir.get(), kBaseFile);
+  if (base && ::fstatat(g.dir.get(), base->c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
     size.base_bytes = static_cast<uint64_t>(st.st_size);
   }
   for (const auto& name : list_dir(g.wal_dir.get(), path_join(g.path, kWalDir))) {
-    if (!name.ends_with(".zst") ||
-        !parse_wal_name(std::string_view(name).substr(0, name.size() - 4))) {
-      continue;
-    }
+    auto original = original_name(name, ".zst");
+    if (!original || !parse_wal_name(*original)) continue;
     if (::fstatat(g.wal_dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     ++size.wal_files;
     size.wal_bytes += static_cast<uint64_t>(st.st_size);

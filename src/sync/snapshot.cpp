@@ -5,11 +5,11 @@
 
 #include <ctime>
 
+#include "crypto/storage.h"
 #include "io/durable_writer.h"
 #include "io/error.h"
 #include "io/fault.h"
 #include "io/file.h"
-#include "io/zstd_stream.h"
 #include "pg/identify_system.h"
 #include "sync/heuristic.h"
 #include "sync/pg_basebackup.h"
@@ -47,9 +47,11 @@ std::string take_snapshot(const BackupDir& dir, StateFile& state, const Config& 
   Generation gen = dir.open_generation(name);
   log.info("snapshot: generation " + name + " is current; running " + program);
 
-  std::string display = path_join(gen.path, kBaseFile);
-  DurableWriter out(gen.dir.get(), kBaseFile, display);
-  ZstdCompressor zstd(out, config.compress_level, config.snapshot_compress_workers, display);
+  // base.tzst, or base.tzst.enc when an encryption key is configured.
+  std::string stored = std::string(kBaseFile) + stored_suffix(config);
+  std::string display = path_join(gen.path, stored);
+  DurableWriter out(gen.dir.get(), stored, display);
+  StoredWriter zstd(config, out, config.compress_level, config.snapshot_compress_workers, display);
 
   Pipe data = make_pipe();
   Pipe err = make_pipe();

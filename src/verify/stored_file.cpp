@@ -2,6 +2,9 @@
 
 #include <fcntl.h>
 
+#include <memory>
+
+#include "crypto/storage.h"
 #include "io/error.h"
 #include "io/file.h"
 #include "io/sha256.h"
@@ -53,16 +56,31 @@ class HashingSink : public Sink {
 
 }  // namespace
 
-StoredFileScan scan_stored_file(int dirfd, const std::string& name, const std::string& display,
-                                Sink& content) {
+StoredFileScan scan_stored_file(const Config& config, int dirfd, const std::string& name,
+                                const std::string& display, Sink& content) {
   UniqueFd fd = openat_or_throw(dirfd, name, O_RDONLY | O_NOFOLLOW, display);
   ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   ZstdDecompressor zstd(content, display);
-  GuardedSink guarded(zstd);
+  // A key that cannot be loaded is this file's problem; its digest is still computed.
+  std::unique_ptr<StorageSink> opened;
+  std::string key_error;
+  try {
+    opened = make_storage_reader(config, zstd, name, display);
+  } catch (const Error& e) {
+    key_error = e.what();
+  }
+  NullSink nowhere;
+  GuardedSink guarded(opened ? static_cast<Sink&>(*opened) : nowhere);
   HashingSink hashing(guarded);
   pump(fd.get(), hashing, display);
-  guarded.run([&] { zstd.finish(); });
-  return StoredFileScan{hashing.digest(), guarded.error(), hashing.bytes};
+  if (opened) {
+    guarded.run([&] {
+      opened->finish();
+      zstd.finish();
+    });
+  }
+  return StoredFileScan{hashing.digest(), key_error.empty() ? guarded.error() : key_error,
+                        hashing.bytes};
 }
 
 void TextSink::write(std::span<const std::byte> data) {

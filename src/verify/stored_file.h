@@ -1,10 +1,11 @@
-// Reads one stored (zstd-compressed) file for verify: a single streaming pass that hashes the
-// compressed bytes and decompresses into a content check.
+// Reads one stored (zstd-compressed, maybe encrypted) file for verify: a single streaming pass
+// that hashes the stored bytes and decrypts and decompresses into a content check.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
+#include "config/config.h"
 #include "io/sink.h"
 
 namespace pgbak {
@@ -15,11 +16,13 @@ struct StoredFileScan {
   uint64_t bytes = 0;  // size as stored
 };
 
-// Streams the file `name` in dirfd through SHA-256 and a zstd decompressor feeding `content`.
-// A failure of the decompressor or of `content` (an Error) is recorded, not thrown, and the rest
-// of the file is still hashed; failing to open or read the file throws.
-StoredFileScan scan_stored_file(int dirfd, const std::string& name, const std::string& display,
-                                Sink& content);
+// Streams the file `name` in dirfd through SHA-256 and (after decryption when the name ends in
+// ".enc") a zstd decompressor feeding `content`. A failure to decrypt (a key that is missing or
+// cannot be loaded, or "authentication failed"), of the decompressor or of `content` (an Error)
+// is recorded, not thrown, and the rest of the file is still hashed; failing to open or read the
+// file throws.
+StoredFileScan scan_stored_file(const Config& config, int dirfd, const std::string& name,
+                                const std::string& display, Sink& content);
 
 // Collects a small decompressed text file; throws Error past 1 MiB.
 class TextSink : public Sink {

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "cli/commands.h"
+#include "crypto/storage.h"
 #include "io/error.h"
 #include "io/file.h"
 #include "repo/backup_dir.h"
@@ -46,9 +47,9 @@ struct Report {
 };
 
 // scan_stored_file, counted in the report.
-StoredFileScan scan(int dirfd, const std::string& name, const std::string& display, Sink& content,
-                    Report& report) {
-  StoredFileScan result = scan_stored_file(dirfd, name, display, content);
+StoredFileScan scan(const Config& config, int dirfd, const std::string& name,
+                    const std::string& display, Sink& content, Report& report) {
+  StoredFileScan result = scan_stored_file(config, dirfd, name, display, content);
   ++report.files;
   report.bytes += result.bytes;
   return result;
@@ -61,15 +62,10 @@ std::string text_of(const std::string& s, const char* key) {
   return s.substr(start, s.find_first_of(" \n", start) - start);
 }
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // Timeline histories from every generation: a switch may have been archived into an older
 // generation than the WAL that follows it. The newest generation's copy wins.
 std::map<uint32_t, std::vector<HistoryEntry>> collect_histories(
-    const BackupDir& dir, const std::vector<std::string>& gens) {
+    const BackupDir& dir, const std::vector<std::string>& gens, const Config& config) {
   std::map<uint32_t, std::vector<HistoryEntry>> out;
   for (const std::string& name : gens) {
     std::optional<Generation> opened;
@@ -80,11 +76,13 @@ std::map<uint32_t, std::vector<HistoryEntry>> collect_histories(
     }
     Generation& gen = *opened;
     for (const std::string& file : list_dir(gen.wal_dir.get(), gen.path)) {
-      if (!ends_with(file, ".history.zst")) continue;
-      auto wal = parse_wal_name(file.substr(0, file.size() - 4));
+      auto original = original_name(file, ".zst");  // NAME.zst or NAME.zst.enc
+      if (!original || !original->ends_with(".history")) continue;
+      auto wal = parse_wal_name(*original);
       if (!wal) continue;
       TextSink text;
-      auto scanned = scan_stored_file(gen.wal_dir.get(), file, path_join(gen.path, file), text);
+      auto scanned =
+          scan_stored_file(config, gen.wal_dir.get(), file, path_join(gen.path, file), text);
       std::vector<HistoryEntry> entries;
       if (scanned.error.empty() && !parse_timeline_history(text.text, wal->tli, entries)) {
         out[wal->tli] = entries;
@@ -104,8 +102,9 @@ struct StoredWal {
 // The checks of one generation, in the order they run; each reports its own problems.
 class GenerationCheck {
  public:
-  GenerationCheck(const BackupDir& dir, const std::string& name, Report& report)
-      : gen_(dir.open_generation(name)), report_(report) {}
+  GenerationCheck(const BackupDir& dir, const std::string& name, const Config& config,
+                  Report& report)
+      : gen_(dir.open_generation(name)), config_(config), report_(report) {}
 
   void check_base();
   void check_wal_files();
@@ -119,27 +118,31 @@ class GenerationCheck {
 
  private:
   Generation gen_;
+  const Config& config_;  // keys for encrypted files
   Report& report_;
   std::map<std::string, std::string> digests_;  // relative path -> digest, of readable files
   std::set<std::string> present_;
   std::set<std::string> listed_;  // present and in SHA256SUMS
   std::optional<BaseInfo> base_;
+  bool has_base_ = false;  // base.tzst or base.tzst.enc is present, readable or not
   std::vector<StoredWal> wals_;
   std::optional<uint64_t> stop_lsn_;
   uint32_t seg_size_ = 0;
 };
 
 void GenerationCheck::check_base() {
-  std::string display = path_join(gen_.path, kBaseFile);
   // Without a base, a generation only carries WAL: the one that archive-wal starts before the
   // first snapshot, or one whose snapshot is pending or failed. Its WAL may still be what an
   // older base needs, so its files are checked all the same.
-  if (::faccessat(gen_.dir.get(), kBaseFile, F_OK, AT_SYMLINK_NOFOLLOW) != 0) return;
-  report_.show_progress(gen_.name, kBaseFile);
-  present_.insert(kBaseFile);
+  std::optional<std::string> base = find_stored(gen_.dir.get(), kBaseFile);  // maybe .enc
+  if (!base) return;
+  std::string display = path_join(gen_.path, *base);
+  report_.show_progress(gen_.name, *base);
+  present_.insert(*base);
+  has_base_ = true;
   BaseScanner scanner;
   TarReader tar(scanner, display);
-  StoredFileScan scanned = scan(gen_.dir.get(), kBaseFile, display, tar, report_);
+  StoredFileScan scanned = scan(config_, gen_.dir.get(), *base, display, tar, report_);
   std::string& error = scanned.error;
   if (error.empty()) {
     try {
@@ -150,7 +153,7 @@ void GenerationCheck::check_base() {
     }
   }
   if (!error.empty()) return report_.problem(error);
-  digests_[kBaseFile] = scanned.digest;
+  digests_[*base] = scanned.digest;
 }
 
 void GenerationCheck::check_wal_files() {
@@ -162,8 +165,8 @@ void GenerationCheck::check_wal_files() {
     const std::string& file = files[i];
     std::string rel = std::string(kWalDir) + "/" + file;
     std::string display = path_join(gen_.path, rel);
-    auto wal =
-        ends_with(file, ".zst") ? parse_wal_name(file.substr(0, file.size() - 4)) : std::nullopt;
+    auto original = original_name(file, ".zst");  // NAME.zst or NAME.zst.enc
+    auto wal = original ? parse_wal_name(*original) : std::nullopt;
     if (!wal) {
       if (!file.starts_with(".")) report_.problem(display + ": not a WAL file name");
       continue;  // a leading dot: a writer's temp file
@@ -174,7 +177,7 @@ void GenerationCheck::check_wal_files() {
     std::string& error = scanned.error;
     if (wal->kind == WalKind::kSegment || wal->kind == WalKind::kPartial) {
       WalFileCheck check(*wal);
-      scanned = scan(gen_.wal_dir.get(), file, display, check, report_);
+      scanned = scan(config_, gen_.wal_dir.get(), file, display, check, report_);
       if (error.empty()) {
         if (auto why = check.finish()) error = display + ": " + *why;
       }
@@ -182,7 +185,7 @@ void GenerationCheck::check_wal_files() {
       if (error.empty() && seg_size_ == 0) seg_size_ = check.seg_size();
     } else {
       TextSink text;
-      scanned = scan(gen_.wal_dir.get(), file, display, text, report_);
+      scanned = scan(config_, gen_.wal_dir.get(), file, display, text, report_);
       std::vector<HistoryEntry> entries;
       if (error.empty() && wal->kind == WalKind::kHistory) {
         if (auto why = parse_timeline_history(text.text, wal->tli, entries)) {
@@ -251,7 +254,7 @@ void GenerationCheck::check_sums() {
 
 std::string GenerationCheck::check_continuity(
     const std::map<uint32_t, std::vector<HistoryEntry>>& histories) {
-  if (!base_) return present_.count(kBaseFile) ? "" : "no base backup (WAL only), ";
+  if (!base_) return has_base_ ? "" : "no base backup (WAL only), ";
   ContinuityInput in;
   in.seg_size = seg_size_;
   in.start_lsn = base_->label->start_lsn;
@@ -272,11 +275,11 @@ std::string GenerationCheck::check_continuity(
          ", WAL to " + newest + " on timelines " + describe_path(c) + ", ";
 }
 
-void verify_generation(const BackupDir& dir, const std::string& name,
+void verify_generation(const BackupDir& dir, const std::string& name, const Config& config,
                        const std::map<uint32_t, std::vector<HistoryEntry>>& histories,
                        Report& report, int verbosity) {
   uint64_t problems_before = report.problems;
-  GenerationCheck check(dir, name, report);
+  GenerationCheck check(dir, name, config, report);
   check.check_base();
   check.check_wal_files();
   check.check_system_identifiers();
@@ -303,14 +306,14 @@ int run_verify(Invocation& inv) {
   }
   Report report;
   bool any_base = std::any_of(all.begin(), all.end(), [&](const std::string& g) {
-    return ::faccessat(dir.fd(), (g + "/" + kBaseFile).c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+    return find_stored(dir.fd(), g + "/" + kBaseFile).has_value();
   });
   if (!any_base)
     report.problem(dir.path() + ": no generation has a base backup: nothing to restore");
-  auto histories = collect_histories(dir, all);
+  auto histories = collect_histories(dir, all, inv.config);
   for (const std::string& name : chosen) {
     try {
-      verify_generation(dir, name, histories, report, inv.verbosity);
+      verify_generation(dir, name, inv.config, histories, report, inv.verbosity);
     } catch (const Error& e) {
       report.problem(e.what());
     }

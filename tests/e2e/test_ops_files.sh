@@ -29,7 +29,7 @@ completions() {
 # words_of LIST: the words of a space-separated list, sorted, on one line.
 words_of() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort | tr '\n' ' ' | sed 's/ $//'; }
 
-commands="init archive-wal wal sync force-sync full-sync wait restore-wal restore verify status check prune help"
+commands="init archive-wal wal sync force-sync full-sync wait restore-wal restore verify status check prune keygen help"
 globals="-D --dir -c --config -q --quiet -v --verbose --help --version"
 assert_eq "$(words_of "$commands")" "$(completions "")" "commands offered for 'pgbak <TAB>'"
 assert_eq "$(words_of "$globals")" "$(completions -)" "options offered for 'pgbak -<TAB>'"
@@ -44,11 +44,12 @@ ok "completes commands and options"
 
 mkdir -p "$T/bk/1763700000/pg_wal" "$T/bk/1763800000/pg_wal" "$T/bk/scripts"
 touch "$T/bk/1763700000/pg_wal/000000010000000000000001.zst" "$T/bk/1763800000/pg_wal/000000010000000000000002.zst"
+touch "$T/bk/1763800000/pg_wal/000000010000000000000003.zst.enc"
 assert_eq "1763700000 1763800000" "$(completions -D "$T/bk" verify "")" "generations for 'pgbak -D DIR verify <TAB>'"
 assert_eq "1763700000 1763800000" "$(PGBAK=$T/bk completions restore --generation "")" "generations from \$PGBAK"
 # Without bash-completion, bash splits "--dir=DIR" into three words.
 assert_eq "1763700000 1763800000" "$(completions --dir = "$T/bk" verify "")" "generations for 'pgbak --dir=DIR verify <TAB>'"
-assert_eq "000000010000000000000001 000000010000000000000002" \
+assert_eq "000000010000000000000001 000000010000000000000002 000000010000000000000003" \
   "$(completions --dir "$T/bk" restore-wal 0000)" "WAL names for 'pgbak --dir DIR restore-wal 0000<TAB>'"
 assert_eq "$T/bk" "$(completions -D "$T/b")" "directories for 'pgbak -D DIR<TAB>'"
 assert_eq "$T/bk/1763700000" "$(completions restore "$T/bk/17637")" "directories for 'pgbak restore PGDATA<TAB>'"

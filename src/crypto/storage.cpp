@@ -1,0 +1,132 @@
+#include "crypto/storage.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "crypto/encrypted_stream.h"
+#include "crypto/keys.h"
+#include "io/error.h"
+#include "io/file.h"
+
+namespace pgbak {
+namespace {
+
+class PassThrough : public StorageSink {
+ public:
+  explicit PassThrough(Sink& out) : out_(out) {}
+  void write(std::span<const std::byte> data) override { out_.write(data); }
+  void finish() override {}
+
+ private:
+  Sink& out_;
+};
+
+class Encrypting : public StorageSink {
+ public:
+  Encrypting(Sink& out, const SecretKey& key, const std::string& display)
+      : sink_(out, key, display) {}
+  void write(std::span<const std::byte> data) override { sink_.write(data); }
+  void finish() override { sink_.finish(); }
+
+ private:
+  EncryptingSink sink_;
+};
+
+class Decrypting : public StorageSink {
+ public:
+  Decrypting(Sink& out, Keyring keys, const std::string& display)
+      : sink_(out, std::move(keys), display) {}
+  void write(std::span<const std::byte> data) override { sink_.write(data); }
+  void finish() override { sink_.finish(); }
+
+ private:
+  DecryptingSink sink_;
+};
+
+bool exists_at(int dirfd, const std::string& name) {
+  if (::faccessat(dirfd, name.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0) return true;
+  if (errno != ENOENT) throw_sys("cannot check", name);
+  return false;
+}
+
+}  // namespace
+
+bool encryption_enabled(const Config& config) {
+  return !config.encryption_key_file.empty();
+}
+
+std::string stored_suffix(const Config& config) {
+  return encryption_enabled(config) ? kEncryptedSuffix : "";
+}
+
+bool is_encrypted_name(const std::string& stored_name) {
+  std::string_view suffix = kEncryptedSuffix;
+  return stored_name.size() > suffix.size() &&
+         stored_name.compare(stored_name.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::unique_ptr<StorageSink> make_storage_writer(const Config& config, Sink& inner,
+                                                 const std::string& display) {
+  std::optional<SecretKey> key = load_current_key(config);
+  if (!key) return std::make_unique<PassThrough>(inner);
+  return std::make_unique<Encrypting>(inner, *key, display);
+}
+
+std::unique_ptr<StorageSink> make_storage_reader(const Config& config, Sink& inner,
+                                                 const std::string& stored_name,
+                                                 const std::string& display) {
+  if (!is_encrypted_name(stored_name)) return std::make_unique<PassThrough>(inner);
+  return std::make_unique<Decrypting>(inner, load_keyring(config), display);
+}
+
+StoredWriter::StoredWriter(const Config& config, Sink& out, int level, int workers,
+                           const std::string& display, std::optional<uint64_t> pledged_size)
+    : sealed_(make_storage_writer(config, out, display)),
+      zstd_(*sealed_, level, workers, display, pledged_size) {}
+
+void StoredWriter::write(std::span<const std::byte> data) {
+  zstd_.write(data);
+}
+
+void StoredWriter::finish() {
+  zstd_.finish();
+  sealed_->finish();
+}
+
+void StoredWriter::compress_all(std::span<const std::byte> data) {
+  zstd_.compress_all(data);
+  sealed_->finish();
+}
+
+void read_stored_file(const Config& config, int dirfd, const std::string& stored_name,
+                      const std::string& display, Sink& out) {
+  UniqueFd fd = openat_or_throw(dirfd, stored_name, O_RDONLY | O_NOFOLLOW, display);
+  ZstdDecompressor dec(out, display);
+  std::unique_ptr<StorageSink> opened = make_storage_reader(config, dec, stored_name, display);
+  pump(fd.get(), *opened, display);
+  opened->finish();
+  dec.finish();
+}
+
+std::optional<std::string> find_stored(int dirfd, const std::string& plain_name) {
+  for (const std::string& name : {plain_name + kEncryptedSuffix, plain_name}) {
+    if (exists_at(dirfd, name)) return name;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> original_name(std::string_view stored_name,
+                                              std::string_view compressed_suffix) {
+  std::string_view name = stored_name;
+  if (name.ends_with(kEncryptedSuffix))
+    name.remove_suffix(std::string_view(kEncryptedSuffix).size());
+  if (!name.ends_with(compressed_suffix) || name.size() == compressed_suffix.size()) {
+    return std::nullopt;
+  }
+  name.remove_suffix(compressed_suffix.size());
+  return name;
+}
+
+}  // namespace pgbak
