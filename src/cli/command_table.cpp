@@ -30,6 +30,8 @@ const Command kCommands[] = {
   {"verify", nullptr, "[GENERATION...]",
    "check every file, checksum and the WAL's continuity of the generations (default: all)",
    nullptr, 0, -1, run_verify},
+  {"status", nullptr, "", "show generation, WAL, sync state, failures and disk use (never blocks)",
+   add_status_options, 0, 0, run_status},
   {"check", nullptr, "", "check the server's archive settings and that a switched WAL file arrives",
    add_check_options, 0, 0, run_check},
   {"prune", nullptr, "--keep N", "remove the oldest generations beyond the newest N complete ones",

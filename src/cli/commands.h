@@ -22,6 +22,8 @@ void add_restore_options(boost::program_options::options_description& options);
 int run_verify(Invocation& inv);
 int run_prune(Invocation& inv);
 int run_check(Invocation& inv);
+int run_status(Invocation& inv);
+void add_status_options(boost::program_options::options_description& d);
 int run_keygen(Invocation& inv);
 void add_check_options(boost::program_options::options_description& d);
 void add_prune_options(boost::program_options::options_description& d);

@@ -1,0 +1,232 @@
+#include "ops/status.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "crypto/storage.h"
+#include "io/file.h"
+#include "ops/human.h"
+#include "state/state_file.h"
+
+namespace fs = std::filesystem;
+
+namespace pgbak {
+namespace {
+
+std::vector<std::string> work_names(uint8_t bits) {
+  std::vector<std::string> out;
+  if (bits & kSnapshot) out.push_back("snapshot");
+  if (bits & kArchive) out.push_back("archive");
+  return out;
+}
+
+uint64_t disk_use(const std::string& path) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    struct stat st;
+    if (::lstat(it->path().c_str(), &st) == 0) total += static_cast<uint64_t>(st.st_blocks) * 512;
+  }
+  return total;
+}
+
+void scan_generation(const Generation& g, StatusReport& r) {
+  struct stat st;
+  for (const char* base : {"base.tzst", "base.tzst.enc"}) {
+    if (::fstatat(g.dir.get(), base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      r.base_time = st.st_mtime;
+      r.base_bytes = static_cast<uint64_t>(st.st_size);
+    }
+  }
+  int64_t newest_ns = 0;
+  for (const auto& name : list_dir(g.wal_dir.get(), path_join(g.path, kWalDir))) {
+    if (name.starts_with(".") || !original_name(name, ".zst")) continue;
+    if (::fstatat(g.wal_dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    ++r.wal_files;
+    r.wal_bytes += static_cast<uint64_t>(st.st_size);
+    int64_t mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+    if (mtime_ns > newest_ns) {
+      newest_ns = mtime_ns;
+      r.newest_wal_time = st.st_mtime;
+      r.newest_wal = std::string(*original_name(name, ".zst"));
+    }
+  }
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string json_list(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + json_string(v[i]);
+  return out + "]";
+}
+
+// A unix time, or JSON null when unknown (0).
+std::string json_time(int64_t t) { return t > 0 ? std::to_string(t) : "null"; }
+
+std::string age_text(int64_t t, int64_t now) {
+  return t > 0 ? human_age(now - t) + " ago" : "never";
+}
+
+}  // namespace
+
+StatusReport gather_status(const BackupDir& dir, int64_t now) {
+  StatusReport r;
+  r.dir = dir.path();
+  r.now = now;
+  r.generations = static_cast<int>(dir.generations().size());
+  r.generation = dir.current_name();
+  if (r.generation) {
+    if (auto g = dir.try_open_generation(*r.generation)) scan_generation(*g, r);
+  }
+  StateFile state(dir.fd(), dir.path());
+  State s = state.read();  // one byte, read without the lock: always a consistent value
+  r.pending = work_names(s.pending);
+  r.running = work_names(s.running);
+  r.sync_running = state.is_locked_by_other(LockByte::kBackup);
+  r.sync = read_sync_status(dir.fd(), dir.path());
+  r.disk_used_bytes = disk_use(dir.path());
+  struct statvfs vfs;
+  if (::fstatvfs(dir.fd(), &vfs) == 0) {
+    r.disk_free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  }
+  return r;
+}
+
+std::string format_status_text(const StatusReport& r) {
+  std::ostringstream o;
+  auto row = [&](const char* key, const std::string& value) {
+    o << key << std::string(20 - std::string(key).size(), ' ') << value << "\n";
+  };
+  auto join = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s.empty() ? std::string("none") : s;
+  };
+  row("directory", r.dir + " (" + human_bytes(r.disk_used_bytes) + " used, " +
+                       human_bytes(r.disk_free_bytes) + " free)");
+  row("generation", r.generation ? *r.generation + " (" + std::to_string(r.generations) +
+                                       " in all)"
+                                 : std::string("none yet"));
+  row("base backup", r.base_time ? human_bytes(r.base_bytes) + ", " + age_text(*r.base_time, r.now)
+                                 : std::string("none yet"));
+  row("WAL files", std::to_string(r.wal_files) + " (" + human_bytes(r.wal_bytes) + ")");
+  row("newest WAL", r.newest_wal.empty() ? std::string("none")
+                                         : r.newest_wal + " (" + age_text(r.newest_wal_time, r.now) + ")");
+  row("pending", join(r.pending));
+  row("sync", r.sync_running ? "running (pid " + std::to_string(r.sync.pid) + ", " +
+                                   join(r.running) + ")"
+                             : std::string("idle"));
+  row("last backup run", r.sync.last_success > 0
+                             ? age_text(r.sync.last_success, r.now) + " (base " +
+                                   r.sync.last_base_ts + ")"
+                             : std::string("never"));
+  row("failures", std::to_string(r.sync.consecutive_failures) +
+                      (r.sync.next_retry > r.now
+                           ? " (next retry in " + human_age(r.sync.next_retry - r.now) + ")"
+                           : ""));
+  row("last error", r.sync.last_error.empty() ? std::string("none") : r.sync.last_error);
+  return o.str();
+}
+
+std::string format_status_json(const StatusReport& r) {
+  std::ostringstream o;
+  o << "{\n"
+    << "  \"directory\": " << json_string(r.dir) << ",\n"
+    << "  \"generation\": " << (r.generation ? json_string(*r.generation) : "null") << ",\n"
+    << "  \"generations\": " << r.generations << ",\n"
+    << "  \"base_time\": " << json_time(r.base_time.value_or(0)) << ",\n"
+    << "  \"base_bytes\": " << r.base_bytes << ",\n"
+    << "  \"wal_files\": " << r.wal_files << ",\n"
+    << "  \"wal_bytes\": " << r.wal_bytes << ",\n"
+    << "  \"newest_wal\": " << (r.newest_wal.empty() ? "null" : json_string(r.newest_wal)) << ",\n"
+    << "  \"newest_wal_time\": " << json_time(r.newest_wal_time) << ",\n"
+    << "  \"pending\": " << json_list(r.pending) << ",\n"
+    << "  \"running\": " << json_list(r.running) << ",\n"
+    << "  \"sync_running\": " << (r.sync_running ? "true" : "false") << ",\n"
+    << "  \"sync_pid\": " << (r.sync_running && r.sync.pid > 0 ? std::to_string(r.sync.pid) : "null")
+    << ",\n"
+    << "  \"last_backup_success\": " << json_time(r.sync.last_success) << ",\n"
+    << "  \"consecutive_failures\": " << r.sync.consecutive_failures << ",\n"
+    << "  \"last_failure\": " << json_time(r.sync.last_failure) << ",\n"
+    << "  \"last_error\": " << (r.sync.last_error.empty() ? "null" : json_string(r.sync.last_error))
+    << ",\n"
+    << "  \"next_retry\": " << json_time(r.sync.next_retry) << ",\n"
+    << "  \"disk_used_bytes\": " << r.disk_used_bytes << ",\n"
+    << "  \"disk_free_bytes\": " << r.disk_free_bytes << ",\n"
+    << "  \"now\": " << r.now << "\n"
+    << "}\n";
+  return o.str();
+}
+
+std::string format_status_prometheus(const StatusReport& r) {
+  std::ostringstream o;
+  std::string dir = r.dir;
+  std::string escaped;
+  for (char c : dir) {
+    if (c == '\\' || c == '"') escaped += '\\';
+    if (c == '\n') {
+      escaped += "\\n";
+      continue;
+    }
+    escaped += c;
+  }
+  std::string label = "{dir=\"" + escaped + "\"}";
+  auto metric = [&](const char* name, const char* type, const char* help, const std::string& value) {
+    o << "# HELP " << name << " " << help << "\n"
+      << "# TYPE " << name << " " << type << "\n"
+      << name << label << " " << value << "\n";
+  };
+  metric("pgbak_last_archive_timestamp_seconds", "gauge",
+         "Modification time of the newest archived WAL file in the current generation.",
+         std::to_string(r.newest_wal_time));
+  metric("pgbak_last_backup_success_timestamp_seconds", "gauge",
+         "Time of the last successful backup-script run (0 = never).",
+         std::to_string(r.sync.last_success));
+  metric("pgbak_base_timestamp_seconds", "gauge",
+         "Time of the current generation's base backup (0 = none yet).",
+         std::to_string(r.base_time.value_or(0)));
+  metric("pgbak_sync_failures", "gauge", "Consecutive failed sync attempts.",
+         std::to_string(r.sync.consecutive_failures));
+  metric("pgbak_sync_running", "gauge", "1 while a sync runs.", r.sync_running ? "1" : "0");
+  metric("pgbak_pending", "gauge", "Work waiting for the sync (bit 1 backup script, bit 2 snapshot).",
+         std::to_string((std::count(r.pending.begin(), r.pending.end(), "archive") ? 1 : 0) |
+                        (std::count(r.pending.begin(), r.pending.end(), "snapshot") ? 2 : 0)));
+  metric("pgbak_wal_files", "gauge", "WAL files in the current generation.",
+         std::to_string(r.wal_files));
+  metric("pgbak_wal_bytes", "gauge", "Compressed bytes of WAL in the current generation.",
+         std::to_string(r.wal_bytes));
+  metric("pgbak_base_bytes", "gauge", "Compressed bytes of the current base backup.",
+         std::to_string(r.base_bytes));
+  metric("pgbak_generations", "gauge", "Generations in the backup directory.",
+         std::to_string(r.generations));
+  metric("pgbak_bytes", "gauge", "Disk space used by the backup directory.",
+         std::to_string(r.disk_used_bytes));
+  metric("pgbak_free_bytes", "gauge", "Free space on the backup directory's file system.",
+         std::to_string(r.disk_free_bytes));
+  return o.str();
+}
+
+}  // namespace pgbak
