@@ -1,18 +1,14 @@
 #include "ops/prune.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <system_error>
 
 #include "io/durable_writer.h"
 #include "io/error.h"
+#include "crypto/storage.h"
 #include "io/file.h"
-
-namespace fs = std::filesystem;
+#include "io/tree.h"
 
 namespace pgbak {
 namespace {
@@ -20,30 +16,8 @@ namespace {
 constexpr const char* kDeletingPrefix = ".deleting.";
 
 bool has_base(const BackupDir& dir, const std::string& gen) {
-  struct stat st;
-  for (const char* name : {"base.tzst", "base.tzst.enc"}) {
-    std::string rel = gen + "/" + name;
-    if (::fstatat(dir.fd(), rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
-      return true;
-    }
-  }
-  return false;
-}
-
-uint64_t tree_bytes(const std::string& path) {
-  uint64_t total = 0;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::end(it);
-       it.increment(ec)) {
-    if (it->is_regular_file(ec)) total += it->file_size(ec);
-  }
-  return total;
-}
-
-void remove_tree(const std::string& path) {
-  std::error_code ec;
-  fs::remove_all(path, ec);  // does not follow symlinks
-  if (ec) throw Error("cannot remove '" + path + "': " + ec.message());
+  auto g = open_dir_at(dir.fd(), gen, path_join(dir.path(), gen));
+  return g && find_stored(g->get(), kBaseFile).has_value();
 }
 
 }  // namespace
@@ -66,7 +40,7 @@ std::vector<std::string> generations_to_prune(const BackupDir& dir, int keep) {
 std::vector<PruneItem> prune_generations(const BackupDir& dir, int keep, bool dry_run) {
   if (!dry_run) {
     for (const auto& name : list_dir(dir.fd(), dir.path())) {
-      if (name.starts_with(kDeletingPrefix)) remove_tree(path_join(dir.path(), name));
+      if (name.starts_with(kDeletingPrefix)) remove_tree(dir.fd(), name, path_join(dir.path(), name));
     }
   }
   std::vector<PruneItem> removed;
@@ -79,7 +53,7 @@ std::vector<PruneItem> prune_generations(const BackupDir& dir, int keep, bool dr
         throw_sys("cannot remove generation", path);
       }
       fsync_dir(dir.fd(), dir.path());
-      remove_tree(path_join(dir.path(), hidden));
+      remove_tree(dir.fd(), hidden, path_join(dir.path(), hidden));
     }
     removed.push_back(item);
   }

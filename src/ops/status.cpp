@@ -6,15 +6,13 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <sstream>
 
 #include "crypto/storage.h"
 #include "io/file.h"
+#include "io/tree.h"
 #include "ops/human.h"
 #include "state/state_file.h"
-
-namespace fs = std::filesystem;
 
 namespace pgbak {
 namespace {
@@ -26,24 +24,12 @@ std::vector<std::string> work_names(uint8_t bits) {
   return out;
 }
 
-uint64_t disk_use(const std::string& path) {
-  uint64_t total = 0;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::end(it);
-       it.increment(ec)) {
-    struct stat st;
-    if (::lstat(it->path().c_str(), &st) == 0) total += static_cast<uint64_t>(st.st_blocks) * 512;
-  }
-  return total;
-}
-
 void scan_generation(const Generation& g, StatusReport& r) {
   struct stat st;
-  for (const char* base : {"base.tzst", "base.tzst.enc"}) {
-    if (::fstatat(g.dir.get(), base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-      r.base_time = st.st_mtime;
-      r.base_bytes = static_cast<uint64_t>(st.st_size);
-    }
+  auto base = find_stored(g.dir.get(), kBaseFile);
+  if (base && ::fstatat(g.dir.get(), base->c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    r.base_time = st.st_mtime;
+    r.base_bytes = static_cast<uint64_t>(st.st_size);
   }
   int64_t newest_ns = 0;
   for (const auto& name : list_dir(g.wal_dir.get(), path_join(g.path, kWalDir))) {
@@ -107,7 +93,7 @@ StatusReport gather_status(const BackupDir& dir, int64_t now) {
   r.running = work_names(s.running);
   r.sync_running = state.is_locked_by_other(LockByte::kBackup);
   r.sync = read_sync_status(dir.fd(), dir.path());
-  r.disk_used_bytes = disk_use(dir.path());
+  r.disk_used_bytes = tree_bytes(dir.path(), true);
   struct statvfs vfs;
   if (::fstatvfs(dir.fd(), &vfs) == 0) {
     r.disk_free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;

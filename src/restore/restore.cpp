@@ -20,6 +20,7 @@
 #include "io/error.h"
 #include "io/fault.h"
 #include "io/file.h"
+#include "io/tree.h"
 #include "io/zstd_stream.h"
 #include "repo/backup_dir.h"
 #include "restore/base_backup.h"

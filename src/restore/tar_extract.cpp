@@ -128,30 +128,4 @@ void TarExtractor::end() {
   if (file_.valid() && ::close(file_.release()) != 0) throw_sys("cannot close", file_display_);
 }
 
-void remove_tree(int dirfd, const std::string& name, const std::string& display) {
-  int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return;
-    if (errno == ENOTDIR || errno == ELOOP) {
-      if (::unlinkat(dirfd, name.c_str(), 0) != 0 && errno != ENOENT)
-        throw_sys("cannot remove", display);
-      return;
-    }
-    throw_sys("cannot open directory", display);
-  }
-  UniqueFd dir(fd);
-  for (const std::string& child : list_dir(dir.get(), display)) {
-    std::string child_display = path_join(display, child);
-    if (::unlinkat(dir.get(), child.c_str(), 0) == 0) continue;
-    if (errno == EISDIR || errno == EPERM) {
-      remove_tree(dir.get(), child, child_display);
-    } else if (errno != ENOENT) {
-      throw_sys("cannot remove", child_display);
-    }
-  }
-  if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
-    throw_sys("cannot remove directory", display);
-  }
-}
-
 }  // namespace pgbak

@@ -51,7 +51,4 @@ class TarExtractor : public TarHandler {
   uint64_t bytes_ = 0;
 };
 
-// Removes a directory tree below dirfd (never following symlinks); ignores a missing name.
-void remove_tree(int dirfd, const std::string& name, const std::string& display);
-
 }  // namespace pgbak

@@ -13,6 +13,7 @@
 #include "io/error.h"
 #include "io/file.h"
 #include "restore/tar_extract.h"
+#include "io/tree.h"
 #include "test_util.h"
 
 using namespace pgbak;
