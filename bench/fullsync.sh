@@ -3,7 +3,8 @@
 # scale-${FULLSYNC_SCALE:-50} database; alternating ${FULLSYNC_ROUNDS:-3} times:
 #   bare   pg_basebackup -D - -Ft -X none --checkpoint=fast > /dev/null
 #   pgbak  pgbak full-sync   (snapshot compressed in-process + scripts/backup, a no-op here)
-# Prints a markdown section on stdout. Environment: PGBAK_BIN (required).
+# Prints a markdown section on stdout. Environment: PGBAK_BIN (required), FULLSYNC_PGBAK_ARGS
+# (extra pgbak options, e.g. --snapshot-compress-workers 2, to compare settings).
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../tests/e2e/lib.sh"
 scale=${FULLSYNC_SCALE:-50}
@@ -29,7 +30,8 @@ for ((i = 0; i < rounds; i++)); do
   t0=$(now)
   as_pg env PGHOST="$PGHOST" PGPORT="$PGPORT" pg_basebackup -D - -Ft -X none --checkpoint=fast >/dev/null
   t1=$(now)
-  pgbak_run full-sync >/dev/null 2>"$T/full-sync.err" || fail "pgbak full-sync failed: $(tail -n 5 "$T/full-sync.err")"
+  # shellcheck disable=SC2086 # FULLSYNC_PGBAK_ARGS is a list of options
+  pgbak_run full-sync ${FULLSYNC_PGBAK_ARGS:-} >/dev/null 2>"$T/full-sync.err" || fail "pgbak full-sync failed: $(tail -n 5 "$T/full-sync.err")"
   t2=$(now)
   b=$(python3 -c "print($t1 - $t0)") f=$(python3 -c "print($t2 - $t1)")
   bare+=("$b") full+=("$f") ratios+=("$(python3 -c "print($f / $b)")")
