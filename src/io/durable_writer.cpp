@@ -43,7 +43,7 @@ DurableWriter::DurableWriter(int dirfd, std::string name, std::string display, F
     discard();
     throw_sys("cannot set the mode of", display_, err);
   }
-  fault_point("after-open");
+  fault_point("after-open", name_);
 }
 
 DurableWriter::~DurableWriter() {
@@ -68,7 +68,7 @@ void DurableWriter::write(std::span<const std::byte> data) {
     }
     p += n;
     left -= static_cast<size_t>(n);
-    fault_point("mid-write");
+    fault_point("mid-write", name_);
   }
   unflushed_ += data.size();
   if (unflushed_ >= kWritebackChunk) {
@@ -78,13 +78,13 @@ void DurableWriter::write(std::span<const std::byte> data) {
 }
 
 void DurableWriter::sync_data() {
-  fault_point("before-fsync");
+  fault_point("before-fsync", name_);
   if (fs_.fsync(fd_) != 0) throw_sys("cannot fsync", display_);
-  fault_point("before-linkat");
+  fault_point("before-linkat", name_);
 }
 
 void DurableWriter::sync_dir() {
-  fault_point("before-dir-fsync");
+  fault_point("before-dir-fsync", name_);
   if (fs_.fsync(dirfd_) != 0) throw_sys("cannot fsync the directory of", display_);
 }
 
