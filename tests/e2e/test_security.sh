@@ -17,6 +17,7 @@ ls /proc/self/fd >'$T/script.fds'
 exit 0
 EOS
 chmod 755 "$T/probe.sh"
+assert_eq 700 "$(stat -c %a "$PGBAK/scripts/backup")" "mode of init's example scripts/backup"
 rm "$PGBAK/scripts/backup"
 # Linked, not copied: the script's own mode is the test's, not pgbak's.
 ln -s "$T/probe.sh" "$PGBAK/scripts/backup"
