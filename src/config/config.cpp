@@ -116,8 +116,7 @@ void load_config_file(const std::string& path, bool required, const po::options_
   }
 }
 
-void validate_config(const Config& c,
-                     const std::function<std::string(const std::string&)>& where) {
+void validate_config(const Config& c, const std::function<std::string(const std::string&)>& where) {
   auto bad = [&where](const std::string& key, const std::string& why) {
     std::string place = where ? where(key) : "";
     throw UsageError((place.empty() ? "" : "config file '" + place + "': ") + "setting '" + key +
