@@ -106,6 +106,18 @@ bool DurableWriter::commit() {
 void DurableWriter::commit_replace() {
   sync_data();
   if (temp_name_.empty()) {
+    // Nothing there yet (the usual case: the server removes DEST before restore_command): link
+    // straight to the name, so that no crash can leave a temp name behind.
+    if (fs_.link_fd(fd_, dirfd_, name_.c_str()) == 0) {
+      discard();
+      sync_dir();
+      return;
+    }
+    if (errno != EEXIST) {
+      int err = errno;
+      discard();
+      throw_sys("cannot link", display_, err);
+    }
     // An unnamed file cannot be renamed over another: give it a temp name first.
     temp_name_ = unique_temp_name(name_);
     if (fs_.link_fd(fd_, dirfd_, temp_name_.c_str()) != 0) {
@@ -115,6 +127,7 @@ void DurableWriter::commit_replace() {
       throw_sys("cannot link", display_, err);
     }
   }
+  fault_point("before-rename", name_);
   if (fs_.rename_at(dirfd_, temp_name_.c_str(), name_.c_str()) != 0) {
     int err = errno;
     discard();
