@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # restore-wal killed at every step of writing DEST (after open, mid-write, before fsync, before
-# the link/rename, before the directory fsync): DEST is absent or whole, never partial, and the
-# retry succeeds. Bad names (empty, ., .., with /, ../ escapes) are refused and nothing is
+# the link, before the directory fsync; replacing an old DEST also before the rename): DEST is
+# absent, old or whole, never partial, no temp name is left when DEST was absent, and the retry
+# succeeds. Bad names (empty, ., .., with /, ../ escapes) are refused and nothing is
 # written outside the destination given, in particular nothing outside pg_wal/.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/sync_lib.sh"
@@ -29,11 +30,19 @@ for step in after-open mid-write before-fsync before-linkat before-dir-fsync; do
   ok "restore-wal killed at $step: DEST absent or whole, the retry restores it"
 done
 
-# An old DEST (e.g. a RECOVERYXLOG of the previous file) is never left half replaced.
-echo old | as_pg tee data/pg_wal/RECOVERYXLOG >/dev/null
-(cd data && pgbak_fault mid-write restore-wal $SEG pg_wal/RECOVERYXLOG)
-assert_eq old "$(cat data/pg_wal/RECOVERYXLOG)" "DEST after a crash mid-write over an old file"
-ok "a crash while replacing DEST leaves the old file untouched"
+# An old DEST (e.g. a RECOVERYXLOG of the previous file) is never left half replaced. (Only here,
+# replacing, is there a temp name: a crash before the rename leaves it behind.)
+for step in mid-write before-fsync before-rename before-dir-fsync; do
+  echo old | as_pg tee data/pg_wal/RECOVERYXLOG >/dev/null
+  (cd data && pgbak_fault $step restore-wal $SEG pg_wal/RECOVERYXLOG)
+  if [[ $(cat data/pg_wal/RECOVERYXLOG) != old ]]; then
+    cmp -s data/pg_wal/RECOVERYXLOG in/$SEG || fail "DEST half replaced after a crash at $step"
+  fi
+  (cd data && assert_exit 0 pgbak_run restore-wal $SEG pg_wal/RECOVERYXLOG)
+  cmp data/pg_wal/RECOVERYXLOG in/$SEG || fail "retry after a crash at $step did not replace DEST"
+  rm -f data/pg_wal/.RECOVERYXLOG.tmp.*
+done
+ok "a crash while replacing DEST leaves the old file or the new one, never a mix"
 
 # Bad names: refused with one line, exit 1 (not archived: quietly); nothing created anywhere.
 snapshot() { find "$T" -path "$T/.last_*" -prune -o -printf '%p %s\n' | sort; }
