@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <optional>
+#include <set>
 
 #include "cli/command_table.h"
 #include "crypto/keys.h"
@@ -179,6 +180,11 @@ std::optional<Invocation> parse_invocation(int argc, char** argv, const Command*
   inv.config_explicit = !g.config.empty();
   inv.config_path = inv.config_explicit ? absolute(g.config)
                                         : (inv.dir.empty() ? "" : path_join(inv.dir, "pgbak.conf"));
+  // Settings given on the command line win over the file; a bad one is not the file's fault.
+  std::set<std::string> from_command_line;
+  for (const auto& [key, value] : vm) {
+    if (!value.defaulted()) from_command_line.insert(key);
+  }
   if (!inv.config_path.empty()) {
     load_config_file(inv.config_path, inv.config_explicit, settings, vm);
     try {
@@ -187,7 +193,10 @@ std::optional<Invocation> parse_invocation(int argc, char** argv, const Command*
       throw UsageError(e.what());
     }
   }
-  validate_config(inv.config);
+  validate_config(inv.config, [&](const std::string& key) {
+    if (inv.config_path.empty() || from_command_line.count(key)) return std::string();
+    return config_location(inv.config_path, key);
+  });
   validate_key_settings(inv.config, inv.dir);
   inv.verbosity = g.quiet ? -1 : (g.verbose ? 1 : 0);
   inv.vm = std::move(vm);

@@ -72,7 +72,28 @@ int line_of_key(const std::string& path, const std::string& key) {
   return 0;
 }
 
+// The line of the config file whose text, trimmed, is `text` (for syntax errors), or 0.
+int line_of_text(const std::string& path, const std::string& text) {
+  std::ifstream in(path);
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    auto start = line.find_first_not_of(" \t");
+    if (start == std::string::npos) continue;
+    line.erase(line.find_last_not_of(" \t\r") + 1);
+    if (line.substr(start) == text) return n;
+  }
+  return 0;
+}
+
+std::string at_line(const std::string& path, int line) {
+  return path + (line > 0 ? ":" + std::to_string(line) : "");
+}
+
 }  // namespace
+
+std::string config_location(const std::string& path, const std::string& key) {
+  return at_line(path, line_of_key(path, key));
+}
 
 void load_config_file(const std::string& path, bool required, const po::options_description& desc,
                       po::variables_map& vm) {
@@ -83,20 +104,23 @@ void load_config_file(const std::string& path, bool required, const po::options_
   }
   try {
     po::store(po::parse_config_file(in, desc, false), vm);
+  } catch (const po::invalid_syntax& e) {
+    throw UsageError("config file '" + at_line(path, line_of_text(path, e.tokens())) +
+                     "': " + e.what());
   } catch (const po::error_with_option_name& e) {
     std::string key = e.get_option_name();
     if (key.rfind("--", 0) == 0) key = key.substr(2);
-    int line = line_of_key(path, key);
-    std::string where = path + (line > 0 ? ":" + std::to_string(line) : "");
-    throw UsageError("config file '" + where + "': " + e.what());
+    throw UsageError("config file '" + config_location(path, key) + "': " + e.what());
   } catch (const po::error& e) {
     throw UsageError("config file '" + path + "': " + e.what());
   }
 }
 
-void validate_config(const Config& c) {
-  auto bad = [](const std::string& key, const std::string& why) {
-    throw UsageError("setting '" + key + "': " + why);
+void validate_config(const Config& c, const std::function<std::string(const std::string&)>& where) {
+  auto bad = [&where](const std::string& key, const std::string& why) {
+    std::string place = where ? where(key) : "";
+    throw UsageError((place.empty() ? "" : "config file '" + place + "': ") + "setting '" + key +
+                     "': " + why);
   };
   if (c.compress_level < 1 || c.compress_level > 19) bad("compress-level", "must be 1 to 19");
   if (c.compress_workers < 0 || c.compress_workers > 64) bad("compress-workers", "must be 0 to 64");

@@ -4,6 +4,7 @@
 
 #include <boost/program_options.hpp>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace pgbak {
@@ -39,7 +40,12 @@ void load_config_file(const std::string& path, bool required,
                       const boost::program_options::options_description& desc,
                       boost::program_options::variables_map& vm);
 
-// Checks ranges after loading; throws UsageError naming the setting.
-void validate_config(const Config& config);
+// The config file and line that set `key` ("FILE:LINE"; just FILE if not found).
+std::string config_location(const std::string& path, const std::string& key);
+
+// Checks ranges after loading; throws UsageError naming the setting and, where `where` gives
+// one for it (the file:line that set it), that place.
+void validate_config(const Config& config,
+                     const std::function<std::string(const std::string&)>& where = {});
 
 }  // namespace pgbak

@@ -43,7 +43,7 @@ DurableWriter::DurableWriter(int dirfd, std::string name, std::string display, F
     discard();
     throw_sys("cannot set the mode of", display_, err);
   }
-  fault_point("after-open");
+  fault_point("after-open", name_);
 }
 
 DurableWriter::~DurableWriter() {
@@ -68,7 +68,7 @@ void DurableWriter::write(std::span<const std::byte> data) {
     }
     p += n;
     left -= static_cast<size_t>(n);
-    fault_point("mid-write");
+    fault_point("mid-write", name_);
   }
   unflushed_ += data.size();
   if (unflushed_ >= kWritebackChunk) {
@@ -78,13 +78,13 @@ void DurableWriter::write(std::span<const std::byte> data) {
 }
 
 void DurableWriter::sync_data() {
-  fault_point("before-fsync");
+  fault_point("before-fsync", name_);
   if (fs_.fsync(fd_) != 0) throw_sys("cannot fsync", display_);
-  fault_point("before-linkat");
+  fault_point("before-linkat", name_);
 }
 
 void DurableWriter::sync_dir() {
-  fault_point("before-dir-fsync");
+  fault_point("before-dir-fsync", name_);
   if (fs_.fsync(dirfd_) != 0) throw_sys("cannot fsync the directory of", display_);
 }
 
@@ -106,6 +106,18 @@ bool DurableWriter::commit() {
 void DurableWriter::commit_replace() {
   sync_data();
   if (temp_name_.empty()) {
+    // Nothing there yet (the usual case: the server removes DEST before restore_command): link
+    // straight to the name, so that no crash can leave a temp name behind.
+    if (fs_.link_fd(fd_, dirfd_, name_.c_str()) == 0) {
+      discard();
+      sync_dir();
+      return;
+    }
+    if (errno != EEXIST) {
+      int err = errno;
+      discard();
+      throw_sys("cannot link", display_, err);
+    }
     // An unnamed file cannot be renamed over another: give it a temp name first.
     temp_name_ = unique_temp_name(name_);
     if (fs_.link_fd(fd_, dirfd_, temp_name_.c_str()) != 0) {
@@ -115,6 +127,7 @@ void DurableWriter::commit_replace() {
       throw_sys("cannot link", display_, err);
     }
   }
+  fault_point("before-rename", name_);
   if (fs_.rename_at(dirfd_, temp_name_.c_str(), name_.c_str()) != 0) {
     int err = errno;
     discard();

@@ -5,13 +5,18 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <cstring>
+#include <string>
 
 namespace pgbak {
 
-void fault_point(const char* step) {
+void fault_point(const char* step, std::string_view subject) {
   static const char* wanted = std::getenv("PGBAK_FAULT");
-  if (wanted != nullptr && std::strcmp(wanted, step) == 0) ::kill(::getpid(), SIGKILL);
+  if (wanted == nullptr) return;
+  std::string_view w(wanted);
+  std::string_view s(step);
+  bool hit = w == s || (!subject.empty() && w.size() == s.size() + 1 + subject.size() &&
+                        w.starts_with(s) && w[s.size()] == ':' && w.ends_with(subject));
+  if (hit) ::kill(::getpid(), SIGKILL);
 }
 
 }  // namespace pgbak

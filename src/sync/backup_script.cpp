@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "io/error.h"
+#include "io/fault.h"
 #include "io/file.h"
 #include "sync/process.h"
 
@@ -76,6 +77,7 @@ void run_backup_script(const BackupDir& dir, const Generation& gen, const std::s
   ChildProcess child(spec);
   out.write.reset();
   OutputTail tail(std::move(out.read), kTailBytes, echo ? 2 : -1);
+  fault_point("mid-backup-script");
   int status = child.wait();
   std::string output = tail.finish();
   if (!exited_successfully(status)) {

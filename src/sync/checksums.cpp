@@ -7,6 +7,7 @@
 
 #include "crypto/storage.h"
 #include "io/durable_writer.h"
+#include "io/fault.h"
 #include "io/file.h"
 #include "io/sha256.h"
 #include "verify/sha256sums.h"
@@ -66,7 +67,11 @@ size_t update_checksums(const Generation& g) {
   if (added == 0) return 0;
   std::string text = format_checksums(sums);
   DurableWriter w(g.dir.get(), kSumsFile, sums_path);
-  w.write(std::as_bytes(std::span(text)));
+  auto bytes = std::as_bytes(std::span(text));
+  // Two writes, so that crash tests can kill the sync with half a SHA256SUMS written.
+  w.write(bytes.first(bytes.size() / 2));
+  fault_point("mid-sha256sums");
+  w.write(bytes.subspan(bytes.size() / 2));
   w.commit_replace();
   return added;
 }

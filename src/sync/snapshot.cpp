@@ -19,6 +19,23 @@ namespace pgbak {
 namespace {
 
 constexpr size_t kTailBytes = 2000;
+// Crash tests kill the sync at "mid-snapshot" once this much of the tar stream went through.
+constexpr size_t kMidSnapshotBytes = 2 << 20;
+
+// Passes pg_basebackup's stream on, giving the "mid-snapshot" fault point its moment.
+class StreamProgress : public Sink {
+ public:
+  explicit StreamProgress(Sink& out) : out_(out) {}
+  void write(std::span<const std::byte> data) override {
+    out_.write(data);
+    seen_ += data.size();
+    if (seen_ >= kMidSnapshotBytes) fault_point("mid-snapshot");
+  }
+
+ private:
+  Sink& out_;
+  size_t seen_ = 0;
+};
 
 std::string prepare_generation(const BackupDir& dir, StateFile& state, uint64_t sysid) {
   StateLock guard(state);
@@ -64,7 +81,8 @@ std::string take_snapshot(const BackupDir& dir, StateFile& state, const Config& 
   data.write.reset();
   err.write.reset();
   OutputTail tail(std::move(err.read), kTailBytes, echo ? 2 : -1);
-  pump(data.read.get(), zstd, "pg_basebackup's output");
+  StreamProgress progress(zstd);
+  pump(data.read.get(), progress, "pg_basebackup's output");
   int status = child.wait();
   std::string messages = tail.finish();
   if (!exited_successfully(status)) {

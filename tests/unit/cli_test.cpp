@@ -56,8 +56,24 @@ BOOST_AUTO_TEST_CASE(config_errors_name_file_and_line) {
   } catch (const UsageError& e) {
     BOOST_TEST(std::string(e.what()).find("pgbak.conf:1") != std::string::npos, e.what());
   }
-  write_file(tmp / "pgbak.conf", "compress-level = 99\n");
-  BOOST_CHECK_THROW(parse({"-D", tmp.path(), "archive-wal", "x"}), UsageError);
+  // Out of range and not `key = value` at all: the file and line too.
+  for (const char* text : {"# c\ncompress-level = 99\n", "# c\nthis is not ini\n"}) {
+    write_file(tmp / "pgbak.conf", text);
+    try {
+      parse({"-D", tmp.path(), "archive-wal", "x"});
+      BOOST_FAIL("accepted: " << text);
+    } catch (const UsageError& e) {
+      BOOST_TEST(std::string(e.what()).find("pgbak.conf:2") != std::string::npos, e.what());
+    }
+  }
+  // A bad value from the command line is not blamed on the file.
+  write_file(tmp / "pgbak.conf", "compress-level = 3\n");
+  try {
+    parse({"-D", tmp.path(), "archive-wal", "--compress-level", "99", "x"});
+    BOOST_FAIL("out-of-range command-line value accepted");
+  } catch (const UsageError& e) {
+    BOOST_TEST(std::string(e.what()).find("pgbak.conf") == std::string::npos, e.what());
+  }
 }
 
 BOOST_AUTO_TEST_CASE(explicit_config_must_exist) {
