@@ -86,7 +86,12 @@ int line_of_text(const std::string& path, const std::string& text) {
 }
 
 std::string at_line(const std::string& path, int line) {
-  return path + (line > 0 ? ":" + std::to_string(line) : "");
+  if (line <= 0) return path;
+  // Appending piecewise: GCC 12's -Wrestrict misfires on `":" + std::to_string(n)` at -O3.
+  std::string out = path;
+  out += ':';
+  out += std::to_string(line);
+  return out;
 }
 
 }  // namespace

@@ -71,6 +71,8 @@ std::string take_snapshot(const BackupDir& dir, StateFile& state, const Config& 
   StoredWriter zstd(config, out, config.compress_level, config.snapshot_compress_workers, display);
 
   Pipe data = make_pipe();
+  // A 1 MiB pipe instead of 64 KiB: fewer wake-ups of both sides; failure only costs speed.
+  ::fcntl(data.read.get(), F_SETPIPE_SZ, 1 << 20);
   Pipe err = make_pipe();
   ChildSpec spec;
   spec.program = program;
