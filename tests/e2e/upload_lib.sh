@@ -219,3 +219,20 @@ pgbak_roundtrip() {
   ok "a server restored from the remote copy has all 6000 rows"
   cluster_stop restored
 }
+
+# check_incremental SCRIPT GEN FINGERPRINT_CMD...: a rerun of the upload rewrites nothing, and a
+# new WAL file uploads just it and SHA256SUMS. FINGERPRINT_CMD prints the remote's fingerprint.
+check_incremental() {
+  local script=$1 gen=$2 before
+  shift 2
+  before=$("$@")
+  assert_exit 0 run_upload "$script" "$gen"
+  assert_eq "" "$(changed_files "$before" "$("$@")")" "files rewritten by a rerun"
+  ok "rerun succeeds and rewrites nothing"
+  add_fake_wal "$gen" 4
+  before=$("$@")
+  assert_exit 0 run_upload "$script" "$gen"
+  assert_eq "SHA256SUMS pg_wal/$(fake_wal_name 4).zst" "$(changed_files "$before" "$("$@")")" \
+    "files written by the rerun"
+  ok "a new file uploads just it and SHA256SUMS"
+}
