@@ -236,3 +236,22 @@ check_incremental() {
     "files written by the rerun"
   ok "a new file uploads just it and SHA256SUMS"
 }
+
+# check_failed_data_upload SCRIPT GEN REMOTE NAME: a data file the remote cannot take (a
+# directory in its place) makes the upload exit 1 with one line and leaves the remote
+# SHA256SUMS as it was; once the obstacle is gone, the next run completes the copy.
+check_failed_data_upload() {
+  local script=$1 gen=$2 remote=$3 name=$4 old_sums blocked
+  add_fake_wal "$gen" 5
+  blocked=$remote/pg_wal/$(fake_wal_name 5).zst
+  mkdir -p "$blocked/blocker"
+  old_sums=$(<"$remote/SHA256SUMS")
+  assert_exit 1 run_upload "$script" "$gen"
+  assert_one_line_error "$name"
+  assert_eq "$old_sums" "$(<"$remote/SHA256SUMS")" "remote SHA256SUMS after a failed data upload"
+  ok "failed data upload: exit 1, SHA256SUMS untouched ($LAST_STDERR)"
+  rm -rf "$blocked"
+  assert_exit 0 run_upload "$script" "$gen"
+  assert_same_tree "$gen" "$remote"
+  ok "the next run completes it"
+}
