@@ -149,15 +149,20 @@ std::optional<Invocation> parse_invocation(int argc, char** argv, const Command*
       std::cout << "pgbak " << PGBAK_VERSION << "\n";
       return std::nullopt;
     }
-    if (cmd == nullptr || vm["help"].as<bool>() || std::string(cmd->name) == "help") {
-      if (cmd != nullptr && std::string(cmd->name) == "help" && vm.count("args")) {
-        print_command_help(std::cout, command_or_usage_error(vm["args"].as<std::vector<std::string>>()[0]));
-      } else if (cmd != nullptr && std::string(cmd->name) != "help") {
-        print_command_help(std::cout, *cmd);
-      } else if (vm["help"].as<bool>() || cmd != nullptr) {
-        print_usage(std::cout, globals, settings);
+    bool help = vm["help"].as<bool>();
+    bool help_command = cmd != nullptr && std::string(cmd->name) == "help";
+    if (cmd == nullptr && !help) throw UsageError("no command given (see 'pgbak --help')");
+    if (help || help_command) {
+      // `pgbak help X` and `pgbak X --help` describe X; bare `--help` or `help` list everything.
+      const Command* about = cmd;
+      if (help_command) {
+        about = vm.count("args") ? &command_or_usage_error(vm["args"].as<std::vector<std::string>>()[0])
+                                 : nullptr;
+      }
+      if (about != nullptr) {
+        print_command_help(std::cout, *about);
       } else {
-        throw UsageError("no command given (see 'pgbak --help')");
+        print_usage(std::cout, globals, settings);
       }
       return std::nullopt;
     }
