@@ -17,6 +17,7 @@
 #include "crypto/algorithms.h"
 #include "io/durable_writer.h"
 #include "io/file.h"
+#include "io/hex.h"
 #include "io/sha256.h"
 
 namespace pgbak {
@@ -97,15 +98,7 @@ SecretKey::~SecretKey() {
   OPENSSL_cleanse(bytes_, kKeySize);
 }
 
-std::string key_id_hex(const KeyId& id) {
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : id) {
-    out += hex[b >> 4];
-    out += hex[b & 15];
-  }
-  return out;
-}
+std::string key_id_hex(const KeyId& id) { return to_hex(id); }
 
 std::optional<std::string> key_file_problem(const struct stat& st, uid_t euid,
                                             const std::string& path) {
@@ -255,11 +248,7 @@ KeyId write_new_key_file(const std::string& path, const std::string& backup_dir)
   SecretKey secret(key);
 
   Wiped text;
-  static const char* hex = "0123456789abcdef";
-  for (size_t i = 0; i < kKeySize; ++i) {
-    text.bytes[2 * i] = static_cast<unsigned char>(hex[key[i] >> 4]);
-    text.bytes[2 * i + 1] = static_cast<unsigned char>(hex[key[i] & 15]);
-  }
+  hex_encode({key, kKeySize}, reinterpret_cast<char*>(text.bytes));
   text.bytes[kHexKeySize] = '\n';
 
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

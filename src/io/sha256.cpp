@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 
 #include "io/error.h"
+#include "io/hex.h"
 
 namespace pgbak {
 
@@ -28,13 +29,7 @@ std::string Sha256::hex_digest() {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_DigestFinal_ex(ctx_.get(), md, &len) != 1) throw_crypto("SHA-256 failed");
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
+  return to_hex({md, len});
 }
 
 }  // namespace pgbak
