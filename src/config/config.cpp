@@ -15,7 +15,7 @@ namespace pgbak {
 Config default_config() {
   return Config{
       .compress_level = PGBAK_DEFAULT_COMPRESS_LEVEL,
-      .compress_workers = PGBAK_DEFAULT_COMPRESS_WORKERS,
+      .compress_threads = PGBAK_DEFAULT_COMPRESS_THREADS,
       .snapshot_compress_workers = PGBAK_DEFAULT_SNAPSHOT_COMPRESS_WORKERS,
       .backoff_start = PGBAK_DEFAULT_BACKOFF_START,
       .backoff_factor = PGBAK_DEFAULT_BACKOFF_FACTOR,
@@ -37,7 +37,7 @@ po::options_description config_options(Config& c) {
   // clang-format off
   d.add_options()
     ("compress-level", po::value(&c.compress_level)->default_value(c.compress_level), "zstd level for WAL and base backups (1-19)")
-    ("compress-workers", po::value(&c.compress_workers)->default_value(c.compress_workers), "zstd worker threads for WAL (0 = none)")
+    ("compress-threads", po::value(&c.compress_threads)->default_value(c.compress_threads), "threads compressing a WAL segment, one zstd frame each")
     ("snapshot-compress-workers", po::value(&c.snapshot_compress_workers)->default_value(c.snapshot_compress_workers), "zstd worker threads for base backups")
     ("backoff-start", po::value(&c.backoff_start)->default_value(c.backoff_start), "first retry delay of a failing sync, seconds")
     ("backoff-factor", po::value(&c.backoff_factor)->default_value(c.backoff_factor), "growth of the delay per failure")
@@ -128,7 +128,7 @@ void validate_config(const Config& c, const std::function<std::string(const std:
                      "': " + why);
   };
   if (c.compress_level < 1 || c.compress_level > 19) bad("compress-level", "must be 1 to 19");
-  if (c.compress_workers < 0 || c.compress_workers > 64) bad("compress-workers", "must be 0 to 64");
+  if (c.compress_threads < 1 || c.compress_threads > 16) bad("compress-threads", "must be 1 to 16");
   if (c.snapshot_compress_workers < 0 || c.snapshot_compress_workers > 64) {
     bad("snapshot-compress-workers", "must be 0 to 64");
   }

@@ -11,7 +11,7 @@ namespace pgbak {
 
 struct Config {
   int compress_level;
-  int compress_workers;
+  int compress_threads;
   int snapshot_compress_workers;
   double backoff_start;
   double backoff_factor;

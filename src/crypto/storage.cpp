@@ -9,6 +9,7 @@
 #include "crypto/keys.h"
 #include "io/error.h"
 #include "io/file.h"
+#include "io/zstd_parts.h"
 
 namespace pgbak {
 namespace {
@@ -84,7 +85,9 @@ std::unique_ptr<StorageSink> make_storage_reader(const Config& config, Sink& inn
 StoredWriter::StoredWriter(const Config& config, Sink& out, int level, int workers,
                            const std::string& display, std::optional<uint64_t> pledged_size)
     : sealed_(make_storage_writer(config, out, display)),
-      zstd_(*sealed_, level, workers, display, pledged_size) {}
+      zstd_(*sealed_, level, workers, display, pledged_size),
+      level_(level),
+      display_(display) {}
 
 void StoredWriter::write(std::span<const std::byte> data) {
   zstd_.write(data);
@@ -95,8 +98,12 @@ void StoredWriter::finish() {
   sealed_->finish();
 }
 
-void StoredWriter::compress_all(std::span<const std::byte> data) {
-  zstd_.compress_all(data);
+void StoredWriter::compress_all(std::span<const std::byte> data, int parts) {
+  if (parts > 1) {
+    compress_in_parts(data, level_, parts, *sealed_, display_);
+  } else {
+    zstd_.compress_all(data);
+  }
   sealed_->finish();
 }
 

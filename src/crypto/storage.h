@@ -73,13 +73,16 @@ class StoredWriter : public Sink {
   void write(std::span<const std::byte> data) override;
   // Ends the compressed stream, then the encrypted one; call once after the last write.
   void finish();
-  // The whole input at once, then finish (instead of write + finish; only on a fresh writer).
-  // See ZstdCompressor::compress_all: zstd reads straight out of `data`.
-  void compress_all(std::span<const std::byte> data);
+  // The whole input at once, then finish (instead of write + finish; only on a fresh writer):
+  // zstd reads straight out of `data` (ZstdCompressor::compress_all); with parts > 1 as that many
+  // frames compressed in parallel (compress_in_parts).
+  void compress_all(std::span<const std::byte> data, int parts = 1);
 
  private:
   std::unique_ptr<StorageSink> sealed_;
   ZstdCompressor zstd_;
+  int level_;
+  std::string display_;
 };
 
 // Streams the original bytes of the stored file `stored_name` in directory `dirfd` into `out`:

@@ -70,11 +70,35 @@ void DurableWriter::write(std::span<const std::byte> data) {
     left -= static_cast<size_t>(n);
     fault_point("mid-write", name_);
   }
+  written_ += data.size();
   unflushed_ += data.size();
   if (unflushed_ >= kWritebackChunk) {
-    fs_.start_writeback(fd_);  // errors surface in the fsync of commit()
+    // Errors surface in the fsync of commit().
+    fs_.start_writeback(fd_, static_cast<off_t>(written_ - unflushed_), static_cast<off_t>(unflushed_));
     unflushed_ = 0;
   }
+}
+
+void DurableWriter::allocate(uint64_t size) {
+  if (size == 0 || fs_.allocate(fd_, static_cast<off_t>(size)) == 0) return;
+  if (errno == EOPNOTSUPP || errno == ENOSYS) return;
+  throw_sys("cannot allocate " + std::to_string(size) + " bytes for", display_);
+}
+
+void DurableWriter::write_at(uint64_t offset, std::span<const std::byte> data) {
+  if (data.empty()) return;
+  uint64_t start = offset;
+  while (!data.empty()) {
+    ssize_t n = fs_.pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_sys("cannot write", display_);
+    }
+    offset += static_cast<uint64_t>(n);
+    data = data.subspan(static_cast<size_t>(n));
+    fault_point("mid-write", name_);
+  }
+  fs_.start_writeback(fd_, static_cast<off_t>(start), static_cast<off_t>(offset - start));
 }
 
 void DurableWriter::sync_data() {

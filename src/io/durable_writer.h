@@ -2,6 +2,7 @@
 // uniquely named temp file where unsupported), fsync, link to the final name, fsync the directory.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "io/fs.h"
@@ -20,6 +21,12 @@ class DurableWriter : public Sink {
   ~DurableWriter() override;
 
   void write(std::span<const std::byte> data) override;
+  // Reserves the final size up front (fallocate): no space is an error now, not mid-write; file
+  // systems that cannot reserve are fine. Optional; before any write.
+  void allocate(uint64_t size);
+  // Writes at an offset instead of appending; safe to call from several threads for disjoint
+  // ranges (nothing else may run concurrently). Do not mix with write().
+  void write_at(uint64_t offset, std::span<const std::byte> data);
 
   // Makes the file durable under its name. Returns false, changing nothing, if the name exists.
   bool commit();
@@ -38,7 +45,8 @@ class DurableWriter : public Sink {
   int fd_ = -1;
   std::string temp_name_;  // empty when the file is an unnamed O_TMPFILE
   bool done_ = false;
-  size_t unflushed_ = 0;  // bytes written since writeback was last started
+  uint64_t written_ = 0;  // by write()
+  size_t unflushed_ = 0;  // bytes written by write() since writeback was last started
 };
 
 // fsyncs a directory given by its descriptor.

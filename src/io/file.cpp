@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -77,6 +78,12 @@ void write_all(int fd, const void* data, size_t size, const std::string& display
     p += n;
     size -= static_cast<size_t>(n);
   }
+}
+
+size_t file_size(int fd, const std::string& display) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) throw_sys("cannot stat", display);
+  return static_cast<size_t>(st.st_size);
 }
 
 MappedFile::MappedFile(int fd, size_t size) : size_(size) {

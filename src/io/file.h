@@ -47,6 +47,9 @@ class FdSink : public Sink {
 
 // A read-only, pre-faulted mapping of the first `size` bytes of a file (the file must not shrink
 // while mapped). ok() is false if the mapping failed; the caller then reads the file instead.
+// Size of the open file fd (fstat); throws Error naming `display`.
+size_t file_size(int fd, const std::string& display);
+
 class MappedFile {
  public:
   MappedFile(int fd, size_t size);

@@ -18,9 +18,15 @@ class PosixFs : public Fs {
     return ::openat(dirfd, name, flags | O_CLOEXEC, mode);
   }
   ssize_t write(int fd, const void* data, size_t size) override { return ::write(fd, data, size); }
+  ssize_t pwrite(int fd, const void* data, size_t size, off_t offset) override {
+    return ::pwrite(fd, data, size, offset);
+  }
+  int allocate(int fd, off_t size) override { return ::fallocate(fd, 0, 0, size); }
   int fchmod(int fd, mode_t mode) override { return ::fchmod(fd, mode); }
   int fsync(int fd) override { return ::fsync(fd); }
-  void start_writeback(int fd) override { ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); }
+  void start_writeback(int fd, off_t offset, off_t length) override {
+    ::sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE);
+  }
   int link_fd(int fd, int dirfd, const char* name) override {
     // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc path works for any user.
     const std::string proc = "/proc/self/fd/" + std::to_string(fd);

@@ -11,16 +11,22 @@ size_t zstd_check(size_t code, const std::string& what, const std::string& displ
   return code;
 }
 
+ZstdCCtx new_cctx(int level, const std::string& display) {
+  ZstdCCtx ctx(ZSTD_createCCtx());
+  if (!ctx) throw Error("cannot compress '" + display + "': out of memory");
+  const char* what = "cannot set up compression for";
+  zstd_check(ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_compressionLevel, level), what, display);
+  zstd_check(ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_checksumFlag, 1), what, display);
+  return ctx;
+}
+
 ZstdCompressor::ZstdCompressor(Sink& out, int level, int workers, std::string display,
                                std::optional<uint64_t> pledged_size)
     : out_(out),
       display_(std::move(display)),
-      ctx_(ZSTD_createCCtx()),
+      ctx_(new_cctx(level, display_)),
       buf_(ZSTD_CStreamOutSize()) {
-  if (!ctx_) throw Error("cannot compress '" + display_ + "': out of memory");
   const char* what = "cannot set up compression for";
-  zstd_check(ZSTD_CCtx_setParameter(ctx_.get(), ZSTD_c_compressionLevel, level), what, display_);
-  zstd_check(ZSTD_CCtx_setParameter(ctx_.get(), ZSTD_c_checksumFlag, 1), what, display_);
   if (workers > 0) {
     zstd_check(ZSTD_CCtx_setParameter(ctx_.get(), ZSTD_c_nbWorkers, workers), what, display_);
   }

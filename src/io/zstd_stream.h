@@ -21,8 +21,13 @@ struct ZstdDCtxDeleter {
   void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
 };
 
+using ZstdCCtx = std::unique_ptr<ZSTD_CCtx, ZstdCCtxDeleter>;
+
 // Throws Error("<what> '<display>': <zstd's reason>") if code is a zstd error; returns it otherwise.
 size_t zstd_check(size_t code, const std::string& what, const std::string& display);
+
+// A compression context at `level` whose frames carry a content checksum.
+ZstdCCtx new_cctx(int level, const std::string& display);
 
 class ZstdCompressor : public Sink {
  public:
@@ -43,7 +48,7 @@ class ZstdCompressor : public Sink {
 
   Sink& out_;
   std::string display_;
-  std::unique_ptr<ZSTD_CCtx, ZstdCCtxDeleter> ctx_;
+  ZstdCCtx ctx_;
   std::vector<std::byte> buf_;
 };
 

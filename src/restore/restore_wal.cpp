@@ -3,7 +3,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
+#include <cstring>
 #include <iostream>
 
 #include "archive/store_wal.h"
@@ -12,8 +15,10 @@
 #include "io/durable_writer.h"
 #include "io/error.h"
 #include "io/file.h"
+#include "io/zstd_frames.h"
 #include "io/zstd_stream.h"
 #include "repo/backup_dir.h"
+#include "wal/page_header.h"
 
 namespace pgbak {
 namespace {
@@ -52,16 +57,66 @@ std::optional<Found> find_archived(const BackupDir& dir, const std::string& stor
   return std::nullopt;
 }
 
-void decompress_into(const Config& config, Found& found, int dest_dir, const std::string& dest_name,
-                     const std::string& dest) {
+// Passes bytes on, keeping the first ones and counting them all.
+class HeadAndCount : public Sink {
+ public:
+  HeadAndCount(Sink& out, std::span<std::byte> head) : out_(out), head_(head) {}
+  void write(std::span<const std::byte> data) override {
+    if (total_ < head_.size()) {
+      size_t n = std::min<uint64_t>(data.size(), head_.size() - total_);
+      std::memcpy(head_.data() + total_, data.data(), n);
+    }
+    total_ += data.size();
+    out_.write(data);
+  }
+  uint64_t total() const { return total_; }
+
+ private:
+  Sink& out_;
+  std::span<std::byte> head_;
+  uint64_t total_ = 0;
+};
+
+// More frames than this and the file was not written by archive-wal: the streaming path reads it.
+constexpr size_t kMaxParallelFrames = 16;
+
+// Writes the original bytes of the archived file into `out`; returns their size and puts the
+// first ones into `head`. A plain file of sized frames (as archive-wal writes segments) is
+// decompressed one thread per frame; anything else (encrypted, or written otherwise) streams.
+uint64_t restore_bytes(const Config& config, Found& found, DurableWriter& out,
+                       std::span<std::byte> head) {
+  if (!is_encrypted_name(found.stored)) {
+    MappedFile map(found.fd.get(), file_size(found.fd.get(), found.display));
+    if (map.ok()) {
+      if (auto frames = list_frames(map.data(), kMaxParallelFrames)) {
+        return decompress_frames(*frames, out, found.display, head);
+      }
+    }
+  }
   ::posix_fadvise(found.fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-  DurableWriter out(dest_dir, dest_name, dest);
-  ZstdDecompressor zstd(out, found.display);
+  HeadAndCount counted(out, head);
+  ZstdDecompressor zstd(counted, found.display);
   // Decrypted first if encrypted; a chunk's plaintext moves on only after its tag verified.
   auto opened = make_storage_reader(config, zstd, found.stored, found.display);
   pump(found.fd.get(), *opened, found.display);
   opened->finish();
   zstd.finish();
+  return counted.total();
+}
+
+void decompress_into(const Config& config, Found& found, const WalName& wal, int dest_dir,
+                     const std::string& dest_name, const std::string& dest) {
+  DurableWriter out(dest_dir, dest_name, dest);
+  std::array<std::byte, kLongHeaderSize> head{};
+  uint64_t total = restore_bytes(config, found, out, head);
+  if (wal.kind == WalKind::kSegment || wal.kind == WalKind::kPartial) {
+    // Frames are whole on their own: a file cut between two of them decompresses without error,
+    // so the size is checked against the segment size in the header.
+    std::span<const std::byte> first(head.data(), std::min<uint64_t>(total, head.size()));
+    if (auto why = check_segment_start(first, wal, total)) {
+      throw Error("corrupt archived file '" + found.display + "': " + *why);
+    }
+  }
   out.commit_replace();
 }
 
@@ -93,7 +148,7 @@ int run_restore_wal(Invocation& inv) {
     return 1;
   }
   try {
-    decompress_into(inv.config, *found, dest_dir.get(), dest_name, dest);
+    decompress_into(inv.config, *found, *wal, dest_dir.get(), dest_name, dest);
   } catch (const Error&) {
     // Whatever was at DEST before must not be mistaken for this file.
     ::unlinkat(dest_dir.get(), dest_name.c_str(), 0);

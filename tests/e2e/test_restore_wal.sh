@@ -17,19 +17,48 @@ ok "restore-wal $seg (relative DEST) is byte-identical to what was archived"
 
 # current is searched first, then older generations newest first.
 cur=$(readlink "$PGBAK/current")
+mkseg() { python3 "$PGBAK_SRC/tests/e2e/make_segment.py" "$@"; }
 for g in $((cur - 200)) $((cur - 100)); do
   as_pg mkdir -p "$PGBAK/$g/pg_wal"
   for name in "$seg" 0000000100000000000000F0; do
-    zstd -q --check -o "$PGBAK/$g/pg_wal/$name.zst" <<<"copy in $g"
+    mkseg "$T/copy" "$name" --size $((1 << 20)) --seed "$g"
+    zstd -q --check -o "$PGBAK/$g/pg_wal/$name.zst" "$T/copy"
   done
   chown -R postgres "$PGBAK/$g" 2>/dev/null || true
 done
 assert_exit 0 pgbak_run restore-wal "$seg" "$T/restored/x"
 cmp -s "$T/restored/x" "$T/main.plain/$seg" || fail "restore-wal did not take current's copy"
 assert_exit 0 pgbak_run restore-wal 0000000100000000000000F0 "$T/restored/x"
-assert_eq "copy in $((cur - 100))" "$(cat "$T/restored/x")" "copy picked among older generations"
+mkseg "$T/copy" 0000000100000000000000F0 --size $((1 << 20)) --seed $((cur - 100))
+cmp -s "$T/restored/x" "$T/copy" || fail "copy picked among older generations"
 rm -rf "${PGBAK:?}/$((cur - 200))" "${PGBAK:?}/$((cur - 100))"
 ok "current's copy wins, then the newest older generation's"
+
+# archive-wal stores a segment as two zstd frames (one per thread). A copy that lost its second
+# frame is whole frames, so zstd alone finds nothing wrong: restore-wal checks the size against
+# the segment header, and verify reports it too.
+stored="$PGBAK/current/pg_wal/$seg.zst"
+cp -p "$stored" "$T/whole.zst"
+first=$(python3 - "$stored" <<'PY'
+# The end of the first frame: the first frame magic after which the prefix is whole zstd data.
+import subprocess, sys
+data = open(sys.argv[1], "rb").read()
+at = data.find(b"\x28\xb5\x2f\xfd", 4)
+while at > 0 and subprocess.run(["zstd", "-tq"], input=data[:at], capture_output=True).returncode:
+    at = data.find(b"\x28\xb5\x2f\xfd", at + 1)
+print(at)
+PY
+)
+head -c "$first" "$T/whole.zst" >"$stored"
+assert_eq $((8 << 20)) "$(zstd -dc "$stored" | wc -c)" "the first frame alone decompresses to half a segment"
+assert_exit 1 pgbak_run restore-wal "$seg" "$T/restored/cut"
+assert_match "corrupt archived file .*$seg.zst.*size 8388608" "$LAST_STDERR"
+assert_no_file "$T/restored/cut"
+assert_eq "" "$(find "$T/restored" -name '.*')" "temp files left after a refused restore"
+assert_exit 1 pgbak_run verify "$(readlink "$PGBAK/current")"
+assert_match "$seg" "$LAST_STDOUT"
+cp -p "$T/whole.zst" "$stored"
+ok "a segment that lost a frame is refused by restore-wal and reported by verify"
 
 assert_exit 1 pgbak_run restore-wal 00000009.history "$T/restored/h"
 assert_eq "" "$LAST_STDERR" "stderr for a file not archived"

@@ -40,6 +40,14 @@ class PowerLossFs : public Fs {
     d.append(static_cast<const char*>(data), size);
     return static_cast<ssize_t>(size);
   }
+  ssize_t pwrite(int fd, const void* data, size_t size, off_t offset) override {
+    step("write");
+    auto& d = files_.at(fd)->data;
+    size_t at = static_cast<size_t>(offset);
+    if (d.size() < at + size) d.resize(at + size);
+    d.replace(at, size, static_cast<const char*>(data), size);
+    return static_cast<ssize_t>(size);
+  }
   int fchmod(int, mode_t) override { return 0; }
   int fsync(int fd) override {
     step(fd == kDir ? "fsync_dir" : "fsync");
@@ -111,14 +119,22 @@ class PowerLossFs : public Fs {
 
 const std::string kContent = std::string(5000, 'x') + "end";
 
-// Writes kContent in three pieces and commits; returns true if it ran to the end.
-bool write_file(PowerLossFs& fs, bool replace) {
+// Writes kContent in three pieces (appended, or positioned and out of order as restore-wal's
+// threads do) and commits; returns true if it ran to the end.
+bool write_file(PowerLossFs& fs, bool replace, bool positional = false) {
   try {
     DurableWriter w(PowerLossFs::kDir, "f", "f", fs);
     auto bytes = std::as_bytes(std::span(kContent));
-    w.write(bytes.subspan(0, 1000));
-    w.write(bytes.subspan(1000, 3000));
-    w.write(bytes.subspan(4000));
+    if (positional) {
+      w.allocate(bytes.size());
+      w.write_at(4000, bytes.subspan(4000));
+      w.write_at(0, bytes.subspan(0, 1000));
+      w.write_at(1000, bytes.subspan(1000, 3000));
+    } else {
+      w.write(bytes.subspan(0, 1000));
+      w.write(bytes.subspan(1000, 3000));
+      w.write(bytes.subspan(4000));
+    }
     if (replace) {
       w.commit_replace();
     } else {
@@ -135,11 +151,13 @@ bool write_file(PowerLossFs& fs, bool replace) {
 BOOST_AUTO_TEST_SUITE(durable_power_loss)
 
 BOOST_AUTO_TEST_CASE(final_name_holds_all_or_nothing_at_every_cut) {
-  for (bool replace : {false, true}) {
+  for (int mode = 0; mode < 4; ++mode) {
+    bool replace = mode & 1;
+    bool positional = mode & 2;
     bool finished = false;
     for (int cut = 0; !finished; ++cut) {
       PowerLossFs fs(cut);
-      finished = write_file(fs, replace);
+      finished = write_file(fs, replace, positional);
       auto seen = fs.after_power_loss("f");
       if (seen) BOOST_TEST(*seen == kContent, "partial file after a cut at call " << cut);
       if (finished) {

@@ -9,21 +9,15 @@
 #include <vector>
 
 #include "io/error.h"
+#include "test_util.h"
 #include "io/sha256.h"
 
 using namespace pgbak;
+using pgbak::test::VectorSink;
 
 namespace {
 
 using Bytes = std::vector<std::byte>;
-
-class VectorSink : public Sink {
- public:
-  void write(std::span<const std::byte> d) override {
-    bytes.insert(bytes.end(), d.begin(), d.end());
-  }
-  Bytes bytes;
-};
 
 constexpr size_t kChunk = size_t{1} << kEncDefaultChunkShift;
 constexpr size_t kSealed = kChunk + kEncTagSize;

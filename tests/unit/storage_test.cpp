@@ -14,17 +14,10 @@
 #include "test_util.h"
 
 using namespace pgbak;
+using pgbak::test::VectorSink;
 using pgbak::test::TempDir;
 
 namespace {
-
-class VectorSink : public Sink {
- public:
-  void write(std::span<const std::byte> d) override {
-    bytes.insert(bytes.end(), d.begin(), d.end());
-  }
-  std::vector<std::byte> bytes;
-};
 
 // The writer chain of the archive and snapshot paths: zstd, then the storage sink.
 std::vector<std::byte> store(const Config& config, const std::string& text) {

@@ -1,11 +1,21 @@
-// Helpers shared by the unit tests: a temporary directory that removes itself.
+// Helpers shared by the unit tests: a temporary directory that removes itself, a sink that
+// collects bytes.
 #pragma once
 
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
+
+#include "io/sink.h"
 
 namespace pgbak::test {
+
+class VectorSink : public Sink {
+ public:
+  void write(std::span<const std::byte> d) override { bytes.insert(bytes.end(), d.begin(), d.end()); }
+  std::vector<std::byte> bytes;
+};
 
 class TempDir {
  public:

@@ -5,16 +5,12 @@
 #include <vector>
 
 #include "io/error.h"
+#include "test_util.h"
 
 using namespace pgbak;
+using pgbak::test::VectorSink;
 
 namespace {
-
-class VectorSink : public Sink {
- public:
-  void write(std::span<const std::byte> d) override { bytes.insert(bytes.end(), d.begin(), d.end()); }
-  std::vector<std::byte> bytes;
-};
 
 std::vector<std::byte> sample(size_t n) {
   std::vector<std::byte> v(n);

@@ -1,0 +1,101 @@
+#include "io/zstd_frames.h"
+
+#include <algorithm>
+#include <cstring>
+#include <future>
+#include <memory>
+
+#include "io/error.h"
+#include "io/file.h"
+#include "io/zstd_stream.h"
+
+namespace pgbak {
+namespace {
+
+bool starts_frame(std::span<const std::byte> data) {
+  if (data.size() < 4) return false;
+  uint32_t magic = 0;
+  for (int i = 3; i >= 0; --i) magic = (magic << 8) | std::to_integer<uint32_t>(data[i]);
+  return magic == ZSTD_MAGICNUMBER;
+}
+
+void decompress_frame(const ZstdFrame& frame, DurableWriter& out, const std::string& display,
+                      std::span<std::byte> head) {
+  std::unique_ptr<ZSTD_DCtx, ZstdDCtxDeleter> ctx(ZSTD_createDCtx());
+  if (!ctx) throw Error("cannot decompress '" + display + "': out of memory");
+  std::unique_ptr<std::byte[]> buf(new std::byte[kIoChunk]);
+  ZSTD_inBuffer in{frame.compressed.data(), frame.compressed.size(), 0};
+  uint64_t done = 0;
+  for (;;) {
+    ZSTD_outBuffer o{buf.get(), kIoChunk, 0};
+    size_t left = zstd_check(ZSTD_decompressStream(ctx.get(), &o, &in), "corrupt compressed file",
+                             display);
+    if (o.pos > frame.size - done) {
+      throw Error("corrupt compressed file '" + display + "': a frame holds more than it declares");
+    }
+    if (done < head.size()) {
+      std::memcpy(head.data() + done, buf.get(), std::min<uint64_t>(o.pos, head.size() - done));
+    }
+    out.write_at(frame.offset + done, {buf.get(), o.pos});
+    done += o.pos;
+    if (left == 0) break;  // the frame ended, its checksum verified
+    if (in.pos == in.size && o.pos < o.size) {
+      throw Error("corrupt compressed file '" + display + "': truncated");
+    }
+  }
+  if (done != frame.size) {
+    throw Error("corrupt compressed file '" + display + "': a frame holds less than it declares");
+  }
+}
+
+}  // namespace
+
+std::optional<std::vector<ZstdFrame>> list_frames(std::span<const std::byte> file,
+                                                  size_t max_frames) {
+  std::vector<ZstdFrame> frames;
+  uint64_t offset = 0;
+  while (!file.empty()) {
+    if (frames.size() == max_frames || !starts_frame(file)) return std::nullopt;
+    size_t compressed = ZSTD_findFrameCompressedSize(file.data(), file.size());
+    unsigned long long size = ZSTD_getFrameContentSize(file.data(), file.size());
+    if (ZSTD_isError(compressed) || size == ZSTD_CONTENTSIZE_UNKNOWN ||
+        size == ZSTD_CONTENTSIZE_ERROR) {
+      return std::nullopt;
+    }
+    frames.push_back({file.first(compressed), offset, size});
+    offset += size;
+    file = file.subspan(compressed);
+  }
+  if (frames.empty()) return std::nullopt;
+  return frames;
+}
+
+uint64_t decompress_frames(const std::vector<ZstdFrame>& frames, DurableWriter& out,
+                           const std::string& display, std::span<std::byte> head) {
+  const ZstdFrame& last = frames.back();
+  uint64_t total = last.offset + last.size;
+  out.allocate(total);
+  head = head.first(std::min<uint64_t>(head.size(), frames.front().size));
+  std::vector<std::future<void>> others;
+  for (size_t k = 1; k < frames.size(); ++k) {
+    others.push_back(std::async(std::launch::async, decompress_frame, std::cref(frames[k]),
+                                std::ref(out), std::cref(display), std::span<std::byte>()));
+  }
+  std::exception_ptr failed;
+  try {
+    decompress_frame(frames.front(), out, display, head);
+  } catch (...) {
+    failed = std::current_exception();
+  }
+  for (auto& f : others) {
+    try {
+      f.get();
+    } catch (...) {
+      if (!failed) failed = std::current_exception();
+    }
+  }
+  if (failed) std::rethrow_exception(failed);
+  return total;
+}
+
+}  // namespace pgbak
