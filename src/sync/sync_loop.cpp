@@ -11,6 +11,7 @@
 #include "io/error.h"
 #include "io/fault.h"
 #include "ops/prune.h"
+#include "repo/leftovers.h"
 #include "sync/backup_script.h"
 #include "sync/checksums.h"
 #include "sync/heuristic.h"
@@ -44,6 +45,7 @@ class Loop {
       ctx_.log.info("the previous sync was interrupted during the " + describe_bits(found) +
                     "; doing it again");
     }
+    remove_leftovers();
     auto record_end = [this] {
       status_.pid = 0;
       status_.next_retry = 0;
@@ -91,6 +93,17 @@ class Loop {
       script_ts_.clear();
       finish_state(ctx_.state, kArchive);
       prune_after_success();
+    }
+  }
+
+  // Temp files of killed processes: housekeeping, so a failure is logged and the sync goes on.
+  void remove_leftovers() {
+    try {
+      for (const std::string& path : remove_leftover_temp_files(ctx_.dir)) {
+        ctx_.log.info("removed " + path + ", left behind by a killed pgbak");
+      }
+    } catch (const Error& e) {
+      ctx_.log.error(std::string("cannot remove leftover temp files: ") + e.what());
     }
   }
 
