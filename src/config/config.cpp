@@ -17,6 +17,7 @@ Config default_config() {
       .compress_level = PGBAK_DEFAULT_COMPRESS_LEVEL,
       .compress_threads = PGBAK_DEFAULT_COMPRESS_THREADS,
       .snapshot_compress_workers = PGBAK_DEFAULT_SNAPSHOT_COMPRESS_WORKERS,
+      .snapshot_compression = PGBAK_DEFAULT_SNAPSHOT_COMPRESSION,
       .backoff_start = PGBAK_DEFAULT_BACKOFF_START,
       .backoff_factor = PGBAK_DEFAULT_BACKOFF_FACTOR,
       .backoff_max = PGBAK_DEFAULT_BACKOFF_MAX,
@@ -38,7 +39,8 @@ po::options_description config_options(Config& c) {
   d.add_options()
     ("compress-level", po::value(&c.compress_level)->default_value(c.compress_level), "zstd level for WAL and base backups (1-19)")
     ("compress-threads", po::value(&c.compress_threads)->default_value(c.compress_threads), "threads compressing a WAL segment, one zstd frame each")
-    ("snapshot-compress-workers", po::value(&c.snapshot_compress_workers)->default_value(c.snapshot_compress_workers), "zstd worker threads for base backups")
+    ("snapshot-compress-workers", po::value(&c.snapshot_compress_workers)->default_value(c.snapshot_compress_workers), "zstd worker threads for base backups (the server's or pgbak's)")
+    ("snapshot-compression", po::value(&c.snapshot_compression)->default_value(c.snapshot_compression), "who compresses base backups: auto, server (PostgreSQL 15+) or client (pgbak)")
     ("backoff-start", po::value(&c.backoff_start)->default_value(c.backoff_start), "first retry delay of a failing sync, seconds")
     ("backoff-factor", po::value(&c.backoff_factor)->default_value(c.backoff_factor), "growth of the delay per failure")
     ("backoff-max", po::value(&c.backoff_max)->default_value(c.backoff_max), "largest retry delay, seconds")
@@ -131,6 +133,11 @@ void validate_config(const Config& c, const std::function<std::string(const std:
   if (c.compress_threads < 1 || c.compress_threads > 16) bad("compress-threads", "must be 1 to 16");
   if (c.snapshot_compress_workers < 0 || c.snapshot_compress_workers > 64) {
     bad("snapshot-compress-workers", "must be 0 to 64");
+  }
+  if (c.snapshot_compression != "auto" && c.snapshot_compression != "server" &&
+      c.snapshot_compression != "client") {
+    bad("snapshot-compression",
+        "must be auto, server or client (not '" + c.snapshot_compression + "')");
   }
   if (!(c.backoff_start > 0)) bad("backoff-start", "must be positive");
   if (!(c.backoff_factor >= 1)) bad("backoff-factor", "must be at least 1");

@@ -13,6 +13,7 @@ struct Config {
   int compress_level;
   int compress_threads;
   int snapshot_compress_workers;
+  std::string snapshot_compression;  // "auto", "server" or "client" (validated)
   double backoff_start;
   double backoff_factor;
   double backoff_max;

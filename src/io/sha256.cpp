@@ -32,4 +32,10 @@ std::string Sha256::hex_digest() {
   return to_hex({md, len});
 }
 
+void HashingSink::write(std::span<const std::byte> data) {
+  sha_.write(data);
+  bytes_ += data.size();
+  next_.write(data);
+}
+
 }  // namespace pgbak

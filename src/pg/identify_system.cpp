@@ -18,6 +18,7 @@ ServerIdentity identify_system(const std::string& conninfo) {
   } catch (const std::exception&) {
     throw Error("IDENTIFY_SYSTEM returned an unexpected row");
   }
+  id.server_version = PQserverVersion(conn.get());
   return id;
 }
 

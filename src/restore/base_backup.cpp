@@ -10,7 +10,9 @@
 #include "crypto/storage.h"
 #include "io/error.h"
 #include "io/file.h"
+#include "io/sha256.h"
 #include "io/zstd_stream.h"
+#include "sync/checksums.h"
 
 namespace pgbak {
 namespace {
@@ -85,22 +87,52 @@ BaseInfo read_base_label(const Generation& gen, const Config& config) {
   ZstdDecompressor zstd(tar, display);
   std::unique_ptr<StorageSink> opened = make_storage_reader(config, zstd, *base, display);
   std::unique_ptr<std::byte[]> buf(new std::byte[kIoChunk]);
-  // backup_label comes first in pg_basebackup's tar, so this usually reads one chunk.
-  while (!scanner.have_label()) {
-    ssize_t n = ::read(file.get(), buf.get(), kIoChunk);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_sys("cannot read", display);
+  try {
+    // backup_label comes first in pg_basebackup's tar, so this usually reads one chunk.
+    while (!scanner.have_label()) {
+      ssize_t n = ::read(file.get(), buf.get(), kIoChunk);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        throw_sys("cannot read", display);
+      }
+      if (n == 0) {
+        opened->finish();
+        zstd.finish();
+        tar.finish();
+        break;
+      }
+      opened->write({buf.get(), static_cast<size_t>(n)});
     }
-    if (n == 0) {
-      opened->finish();
-      zstd.finish();
-      tar.finish();
-      break;
+    return scanner.info(display);
+  } catch (const Error&) {
+    // Unreadable: a damaged file says so, rather than by what the damage made the decoders say.
+    // (A server-compressed base has no zstd checksum; SHA256SUMS is what tells.)
+    if (auto listed = listed_base_digest(gen, *base)) {
+      UniqueFd again = openat_or_throw(gen.dir.get(), *base, O_RDONLY | O_NOFOLLOW, display);
+      Sha256 sha;
+      pump(again.get(), sha, display);
+      std::string digest = sha.hex_digest();
+      if (digest != *listed) throw damaged_base_error(display, digest, *listed);
     }
-    opened->write({buf.get(), static_cast<size_t>(n)});
+    throw;
   }
-  return scanner.info(display);
+}
+
+std::optional<std::string> listed_base_digest(const Generation& gen, const std::string& stored) {
+  auto text = read_small_file(gen.dir.get(), kSumsFile, path_join(gen.path, kSumsFile));
+  if (!text) return std::nullopt;
+  auto sums = parse_checksums(*text);
+  auto it = sums.find(stored);
+  if (it == sums.end()) return std::nullopt;
+  return it->second;
+}
+
+Error damaged_base_error(const std::string& display, const std::string& digest,
+                         const std::string& listed) {
+  return Error("base backup '" + display + "' is damaged: its SHA-256 " + digest +
+               " differs from " + kSumsFile + " (" + listed +
+               ") (HINT: put back an intact copy of the file, or restore another generation with "
+               "--generation)");
 }
 
 }  // namespace pgbak

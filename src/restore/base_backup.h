@@ -7,6 +7,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "io/error.h"
 #include "repo/backup_dir.h"
 #include "restore/backup_label.h"
 #include "restore/tar_reader.h"
@@ -44,7 +45,16 @@ class BaseScanner : public TarHandler {
 
 // Reads backup_label from the generation's base.tzst (or base.tzst.enc, decrypted with the
 // configured keys), stopping once found. Throws if the base is missing, corrupt before the label,
-// or has no backup_label.
+// or has no backup_label; when it cannot be read and its SHA-256 differs from SHA256SUMS, the
+// error is damaged_base_error's.
 BaseInfo read_base_label(const Generation& gen, const Config& config);
+
+// The digest the generation's SHA256SUMS lists for its stored base file `stored` (base.tzst or
+// base.tzst.enc); nullopt if there is no SHA256SUMS or no line for it.
+std::optional<std::string> listed_base_digest(const Generation& gen, const std::string& stored);
+
+// The error for a base file (`display`) whose SHA-256 `digest` differs from `listed`.
+Error damaged_base_error(const std::string& display, const std::string& digest,
+                         const std::string& listed);
 
 }  // namespace pgbak

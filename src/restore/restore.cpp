@@ -10,6 +10,7 @@
 #include <climits>
 #include <cmath>
 #include <ctime>
+#include <exception>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -20,6 +21,7 @@
 #include "io/error.h"
 #include "io/fault.h"
 #include "io/file.h"
+#include "io/sha256.h"
 #include "io/tree.h"
 #include "io/zstd_stream.h"
 #include "repo/backup_dir.h"
@@ -142,21 +144,63 @@ std::string self_path() {
   return path;
 }
 
-void extract_base(const Config& config, const Generation& gen, int root, const std::string& display,
-                  std::optional<TarExtractor::Owner> owner) {
+// Passes the stored bytes of the base into extraction and hashes every one of them. A failure
+// of the extraction (an Error) is kept, not thrown, and the rest of the file is still hashed, so
+// that a damaged file is reported as such rather than by whatever its damage made the
+// decompressor or tar reader say.
+class HashedExtraction : public Sink {
+ public:
+  explicit HashedExtraction(Sink& extract) : extract_(extract) {}
+  void write(std::span<const std::byte> data) override {
+    sha_.write(data);
+    run([&] { extract_.write(data); });
+  }
+  // Runs `f` (a step of the extraction) unless the extraction failed already; keeps its Error.
+  template <typename F>
+  void run(F&& f) {
+    if (failure_) return;
+    try {
+      f();
+    } catch (const Error&) {
+      failure_ = std::current_exception();
+    }
+  }
+  std::string hex_digest() { return sha_.hex_digest(); }
+  std::exception_ptr failure() const { return failure_; }
+
+ private:
+  Sink& extract_;
+  Sha256 sha_;
+  std::exception_ptr failure_;
+};
+
+void extract_base(const Invocation& inv, const Generation& gen, int root,
+                  const std::string& display, std::optional<TarExtractor::Owner> owner) {
   // base.tzst, or base.tzst.enc when written with encryption on.
   std::string stored = find_stored(gen.dir.get(), kBaseFile).value_or(kBaseFile);
   std::string base = path_join(gen.path, stored);
+  // A base compressed by the server has no zstd checksum: SHA256SUMS is what tells it is whole.
+  std::optional<std::string> expected = listed_base_digest(gen, stored);
+  if (!expected && inv.verbosity >= 0) {
+    std::cerr << "pgbak: warning: " << base << " is not listed in " << kSumsFile
+              << ": its SHA-256 is not checked\n";
+  }
   UniqueFd in = openat_or_throw(gen.dir.get(), stored, O_RDONLY | O_NOFOLLOW, base);
   ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   TarExtractor extract(root, display, owner);
   TarReader tar(extract, base);
   ZstdDecompressor zstd(tar, base);
-  std::unique_ptr<StorageSink> opened = make_storage_reader(config, zstd, stored, base);
-  pump(in.get(), *opened, base);
-  opened->finish();
-  zstd.finish();
-  tar.finish();
+  std::unique_ptr<StorageSink> opened = make_storage_reader(inv.config, zstd, stored, base);
+  HashedExtraction hashed(*opened);
+  pump(in.get(), hashed, base);
+  hashed.run([&] {
+    opened->finish();
+    zstd.finish();
+    tar.finish();
+  });
+  std::string digest = hashed.hex_digest();
+  if (expected && digest != *expected) throw damaged_base_error(base, digest, *expected);
+  if (hashed.failure()) std::rethrow_exception(hashed.failure());
 }
 
 void append_file(int root, const char* name, const std::string& text, const std::string& display,
@@ -198,7 +242,7 @@ void restore_into(const Request& r, const Invocation& inv, const Generation& gen
     if (owner && ::fchown(root.get(), owner->uid, owner->gid) != 0) {
       throw_sys("cannot change the owner of", temp_display);
     }
-    extract_base(inv.config, gen, root.get(), r.pgdata, owner);
+    extract_base(inv, gen, root.get(), r.pgdata, owner);
 
     append_file(root.get(), "recovery.signal", "", path_join(r.pgdata, "recovery.signal"), owner);
     std::string command =

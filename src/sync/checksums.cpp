@@ -55,13 +55,14 @@ std::vector<std::string> checksummed_files(const Generation& g) {
   return files;
 }
 
-size_t update_checksums(const Generation& g) {
+size_t update_checksums(const Generation& g, const std::map<std::string, std::string>& known) {
   std::string sums_path = path_join(g.path, kSumsFile);
   auto sums = parse_checksums(read_small_file(g.dir.get(), kSumsFile, sums_path).value_or(""));
   size_t added = 0;
   for (const auto& rel : checksummed_files(g)) {
     if (sums.count(rel)) continue;
-    sums[rel] = hash_file(g, rel);
+    auto given = known.find(rel);
+    sums[rel] = given != known.end() ? given->second : hash_file(g, rel);
     ++added;
   }
   if (added == 0) return 0;

@@ -20,8 +20,9 @@ std::string format_checksums(const std::map<std::string, std::string>& sums);
 // pg_wal/<WAL name>.zst, each with ".enc" when stored encrypted. Temp files are never among them.
 std::vector<std::string> checksummed_files(const Generation& g);
 
-// Hashes the files not yet listed and durably replaces SHA256SUMS if any were added. Returns
-// how many were added.
-size_t update_checksums(const Generation& g);
+// Adds the files not yet listed and durably replaces SHA256SUMS if any were added: with the digest
+// from `known` (path -> digest of what was just written, e.g. the snapshot's base), else hashed
+// now. Returns how many were added.
+size_t update_checksums(const Generation& g, const std::map<std::string, std::string>& known = {});
 
 }  // namespace pgbak

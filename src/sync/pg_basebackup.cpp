@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <sstream>
 
@@ -68,8 +69,66 @@ std::string find_pg_basebackup(const Config& config) {
       "pgbak.conf)");
 }
 
-std::vector<std::string> basebackup_argv(const std::string& program, const Config& config) {
+std::optional<int> parse_major_version(std::string_view out) {
+  // "pg_basebackup (PostgreSQL) 15.8 (Debian 15.8-1)": the number after the product name; a
+  // wrapper's output without it still counts if it has one number.
+  if (auto at = out.find("(PostgreSQL)"); at != std::string_view::npos) out.remove_prefix(at);
+  auto digit = std::find_if(out.begin(), out.end(),
+                            [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  int major = 0;
+  auto it = digit;
+  for (; it != out.end() && std::isdigit(static_cast<unsigned char>(*it)) && major < 100000; ++it) {
+    major = major * 10 + (*it - '0');
+  }
+  if (it == digit) return std::nullopt;
+  return major;
+}
+
+std::optional<int> pg_basebackup_major_version(const std::string& program) {
+  auto out = capture_output(program, {program, "--version"});
+  if (!out) return std::nullopt;
+  return parse_major_version(*out);
+}
+
+std::string format_server_version(int v) {
+  // Since 10: major * 10000 + minor; before: major * 10000 + minor * 100 + patch (9.6 = 90600).
+  if (v >= 100000) return std::to_string(v / 10000) + "." + std::to_string(v % 10000);
+  return std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." +
+         std::to_string(v % 100);
+}
+
+SnapshotCompression choose_snapshot_compression(const std::string& setting, int server_version,
+                                                std::optional<int> client_major) {
+  if (setting == "client") return {};
+  std::string why;
+  if (server_version < kServerZstdMajor * 10000) {
+    why = "the server is PostgreSQL " + format_server_version(server_version);
+  } else if (client_major && *client_major < kServerZstdMajor) {
+    why = "pg_basebackup is version " + std::to_string(*client_major);
+  } else if (!client_major && setting == "auto") {
+    why = "pg_basebackup's version is unknown";
+  }
+  if (why.empty()) return {.by_server = true, .why = ""};
+  why += ", server-side zstd needs " + std::to_string(kServerZstdMajor) + " or newer";
+  if (setting == "server") {
+    throw Error("cannot take a snapshot with snapshot-compression = server: " + why +
+                " (HINT: set snapshot-compression = client)");
+  }
+  return {.by_server = false, .why = why};
+}
+
+std::vector<std::string> basebackup_argv(const std::string& program, const Config& config,
+                                         const SnapshotCompression& compression) {
   std::vector<std::string> argv = {program, "-D", "-", "-Ft", "-X", "none"};
+  if (compression.by_server) {
+    std::string spec = "--compress=server-zstd:level=" + std::to_string(config.compress_level);
+    if (config.snapshot_compress_workers > 0) {
+      spec += ",workers=" + std::to_string(config.snapshot_compress_workers);
+    }
+    argv.push_back("--no-manifest");
+    argv.push_back(spec);
+  }
+  // After ours, so that an option of the user's wins (a format it changes is refused later).
   std::istringstream opts(config.basebackup_options);
   std::string word;
   while (opts >> word) argv.push_back(word);

@@ -3,13 +3,19 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <ctime>
+#include <memory>
+#include <vector>
 
 #include "crypto/storage.h"
 #include "io/durable_writer.h"
 #include "io/error.h"
 #include "io/fault.h"
 #include "io/file.h"
+#include "io/hex.h"
+#include "io/sha256.h"
 #include "pg/identify_system.h"
 #include "sync/heuristic.h"
 #include "sync/pg_basebackup.h"
@@ -19,8 +25,11 @@ namespace pgbak {
 namespace {
 
 constexpr size_t kTailBytes = 2000;
-// Crash tests kill the sync at "mid-snapshot" once this much of the tar stream went through.
-constexpr size_t kMidSnapshotBytes = 2 << 20;
+// Crash tests kill the sync at "mid-snapshot" once this much of pg_basebackup's stream went
+// through: well inside even an empty cluster's, which the server compresses to under 3 MiB.
+constexpr size_t kMidSnapshotBytes = 1 << 20;
+// Every zstd frame begins with these bytes (RFC 8878).
+constexpr std::array<unsigned char, 4> kZstdMagic = {0x28, 0xB5, 0x2F, 0xFD};
 
 // Passes pg_basebackup's stream on, giving the "mid-snapshot" fault point its moment.
 class StreamProgress : public Sink {
@@ -36,6 +45,67 @@ class StreamProgress : public Sink {
   Sink& out_;
   size_t seen_ = 0;
 };
+
+// The server compressed the stream: it is stored as it comes (encrypted if so configured), once
+// its first bytes show a zstd frame. Anything else (an option in basebackup-options that changed
+// the format) is refused rather than stored under a name that promises zstd.
+class ServerCompressed : public StorageSink {
+ public:
+  ServerCompressed(const Config& config, Sink& out, const std::string& display)
+      : sealed_(make_storage_writer(config, out, display)) {}
+
+  void write(std::span<const std::byte> data) override {
+    if (head_.size() < kZstdMagic.size()) {
+      size_t n = std::min(kZstdMagic.size() - head_.size(), data.size());
+      for (std::byte b : data.first(n)) head_.push_back(static_cast<unsigned char>(b));
+      if (!std::equal(head_.begin(), head_.end(), kZstdMagic.begin())) {
+        refuse("begins with " + to_hex(head_));
+      }
+    }
+    sealed_->write(data);
+  }
+  void finish() override {
+    if (head_.size() < kZstdMagic.size()) {
+      refuse("is " + std::to_string(head_.size()) + " bytes long");
+    }
+    sealed_->finish();
+  }
+
+ private:
+  [[noreturn]] static void refuse(const std::string& what) {
+    throw Error("pg_basebackup's output is not a zstd stream (it " + what +
+                ") (HINT: basebackup-options must not change its compression or format; or set "
+                "snapshot-compression = client)");
+  }
+
+  std::unique_ptr<StorageSink> sealed_;
+  std::vector<unsigned char> head_;
+};
+
+// pgbak compresses the tar stream in-process (zstd with a content checksum), then encrypts it if
+// so configured.
+class ClientCompressed : public StorageSink {
+ public:
+  ClientCompressed(const Config& config, Sink& out, const std::string& display)
+      : stored_(config, out, config.compress_level, config.snapshot_compress_workers, display) {}
+  void write(std::span<const std::byte> data) override { stored_.write(data); }
+  void finish() override { stored_.finish(); }
+
+ private:
+  StoredWriter stored_;
+};
+
+// "compressed by the server (zstd level 3, 2 workers)", for the log.
+std::string describe(const SnapshotCompression& how, const Config& config) {
+  int workers = config.snapshot_compress_workers;
+  std::string text = how.by_server ? "compressed by the server" : "compressed by pgbak";
+  text += " (zstd level " + std::to_string(config.compress_level) + ", " +
+          (workers > 0 ? std::to_string(workers) + (workers == 1 ? " worker" : " workers")
+                       : std::string("no worker threads")) +
+          ")";
+  if (!how.why.empty()) text += ": " + how.why;
+  return text;
+}
 
 std::string prepare_generation(const BackupDir& dir, StateFile& state, uint64_t sysid) {
   StateLock guard(state);
@@ -54,21 +124,34 @@ std::string prepare_generation(const BackupDir& dir, StateFile& state, uint64_t 
 
 }  // namespace
 
-std::string take_snapshot(const BackupDir& dir, StateFile& state, const Config& config,
-                          SyncLog& log, bool echo) {
+Snapshot take_snapshot(const BackupDir& dir, StateFile& state, const Config& config, SyncLog& log,
+                       bool echo) {
   std::string program = find_pg_basebackup(config);
   // Asking the server first means an unreachable server does not leave an empty generation.
   ServerIdentity id = identify_system(config.conninfo);
+  SnapshotCompression how = choose_snapshot_compression(
+      config.snapshot_compression, id.server_version,
+      config.snapshot_compression == "client" ? std::nullopt
+                                              : pg_basebackup_major_version(program));
   std::string name = prepare_generation(dir, state, id.system_identifier);
   fault_point("snapshot-after-switch");
   Generation gen = dir.open_generation(name);
   log.info("snapshot: generation " + name + " is current; running " + program);
+  log.info("snapshot: " + describe(how, config));
 
   // base.tzst, or base.tzst.enc when an encryption key is configured.
   std::string stored = std::string(kBaseFile) + stored_suffix(config);
   std::string display = path_join(gen.path, stored);
   DurableWriter out(gen.dir.get(), stored, display);
-  StoredWriter zstd(config, out, config.compress_level, config.snapshot_compress_workers, display);
+  // The digest of the bytes as written goes to SHA256SUMS: a server-compressed base has no zstd
+  // checksum, so this is what restore and verify check it against.
+  HashingSink hashed(out);
+  std::unique_ptr<StorageSink> encode;
+  if (how.by_server) {
+    encode = std::make_unique<ServerCompressed>(config, hashed, display);
+  } else {
+    encode = std::make_unique<ClientCompressed>(config, hashed, display);
+  }
 
   Pipe data = make_pipe();
   // A 1 MiB pipe instead of 64 KiB: fewer wake-ups of both sides; failure only costs speed.
@@ -76,25 +159,29 @@ std::string take_snapshot(const BackupDir& dir, StateFile& state, const Config& 
   Pipe err = make_pipe();
   ChildSpec spec;
   spec.program = program;
-  spec.argv = basebackup_argv(program, config);
+  spec.argv = basebackup_argv(program, config, how);
   spec.stdout_fd = data.write.get();
   spec.stderr_fd = err.write.get();
   ChildProcess child(spec);
   data.write.reset();
   err.write.reset();
   OutputTail tail(std::move(err.read), kTailBytes, echo ? 2 : -1);
-  StreamProgress progress(zstd);
+  StreamProgress progress(*encode);
   pump(data.read.get(), progress, "pg_basebackup's output");
   int status = child.wait();
   std::string messages = tail.finish();
   if (!exited_successfully(status)) {
+    bool compression_trouble = how.by_server && messages.find("compress") != std::string::npos;
     throw Error("pg_basebackup " + describe_wait_status(status) +
-                (messages.empty() ? "" : ": " + messages));
+                (messages.empty() ? "" : ": " + messages) +
+                (compression_trouble
+                     ? " (HINT: if the server cannot compress, set snapshot-compression = client)"
+                     : ""));
   }
-  zstd.finish();
+  encode->finish();
   fault_point("snapshot-before-commit");
   if (!out.commit()) throw Error("cannot store '" + display + "': it exists already");
-  return name;
+  return Snapshot{.generation = name, .base_file = stored, .digest = hashed.hex_digest()};
 }
 
 }  // namespace pgbak

@@ -1,5 +1,5 @@
-// A full snapshot: a generation made current first, then pg_basebackup's tar compressed into
-// its base.tzst.
+// A full snapshot: a generation made current first, then pg_basebackup's zstd-compressed tar
+// stored as its base.tzst.
 #pragma once
 
 #include <string>
@@ -11,13 +11,21 @@
 
 namespace pgbak {
 
+// What a snapshot stored.
+struct Snapshot {
+  std::string generation;  // its name
+  std::string base_file;   // base.tzst or base.tzst.enc
+  std::string digest;      // SHA-256 of base_file as written (lower-case hex), for SHA256SUMS
+};
+
 // Makes a generation current for the snapshot (under the STATE lock, so archive-wal sees one
 // answer): the current one when it has no base yet and belongs to the same cluster (a failed or
 // interrupted snapshot, or one archive-wal started), otherwise a new one. Then streams
-// `pg_basebackup -D - -Ft -X none` into base.tzst, durably and never partially. Every WAL file
-// from the backup's start lands in this generation, because it was current before the backup
-// began. Returns the generation's name; throws Error on failure (the generation stays current).
-std::string take_snapshot(const BackupDir& dir, StateFile& state, const Config& config,
-                          SyncLog& log, bool echo);
+// `pg_basebackup -D - -Ft -X none` into base.tzst, durably and never partially: compressed by the
+// server (snapshot-compression, see choose_snapshot_compression) and stored as it comes, or
+// compressed here. Every WAL file from the backup's start lands in this generation, because it
+// was current before the backup began. Throws Error on failure (the generation stays current).
+Snapshot take_snapshot(const BackupDir& dir, StateFile& state, const Config& config, SyncLog& log,
+                       bool echo);
 
 }  // namespace pgbak

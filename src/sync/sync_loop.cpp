@@ -6,6 +6,7 @@
 #include <cmath>
 #include <ctime>
 #include <iterator>
+#include <map>
 #include <optional>
 
 #include "io/error.h"
@@ -80,11 +81,16 @@ class Loop {
     if (work & kSnapshot) {
       work |= kArchive;  // the new base has to be uploaded
       add_running_state(ctx_.state, work);
-      std::string name =
-          take_snapshot(ctx_.dir, ctx_.state, ctx_.config, ctx_.log, ctx_.foreground);
+      Snapshot snap = take_snapshot(ctx_.dir, ctx_.state, ctx_.config, ctx_.log, ctx_.foreground);
       status_.last_snapshot = std::time(nullptr);
-      ctx_.log.info("snapshot: base.tzst of generation " + name + " stored");
+      ctx_.log.info("snapshot: " + snap.base_file + " of generation " + snap.generation +
+                    " stored");
       finish_state(ctx_.state, kSnapshot);
+      // The base's digest, taken as it was written, goes into SHA256SUMS at once rather than
+      // after a backup-script run for the previous generation (which may fail for a while): a
+      // server-compressed base has no zstd checksum of its own, and restore checks it against
+      // this. A crash before this line leaves it to the archive step, which hashes the file.
+      log_checksums(ctx_.dir.open_generation(snap.generation), {{snap.base_file, snap.digest}});
     }
     if (work & kArchive) {
       // A retry after a failure passes the same CURRENT_TS unless new work arrived since.
@@ -147,11 +153,15 @@ class Loop {
     }
     owed_previous_.clear();
     Generation gen = ctx_.dir.open_generation(*current);
-    size_t added = update_checksums(gen);
+    log_checksums(gen);
+    run_script(gen);
+  }
+
+  void log_checksums(const Generation& gen, const std::map<std::string, std::string>& known = {}) {
+    size_t added = update_checksums(gen, known);
     if (added > 0)
       ctx_.log.info("SHA256SUMS of generation " + gen.name + ": " + std::to_string(added) +
                     " new file(s)");
-    run_script(gen);
   }
 
   void run_script(const Generation& gen) {

@@ -37,23 +37,6 @@ class GuardedSink : public Sink {
   std::string error_;
 };
 
-// Hashes and counts the stored bytes and hands them on.
-class HashingSink : public Sink {
- public:
-  explicit HashingSink(Sink& next) : next_(next) {}
-  void write(std::span<const std::byte> data) override {
-    sha_.write(data);
-    bytes += data.size();
-    next_.write(data);
-  }
-  std::string digest() { return sha_.hex_digest(); }
-  uint64_t bytes = 0;
-
- private:
-  Sink& next_;
-  Sha256 sha_;
-};
-
 }  // namespace
 
 StoredFileScan scan_stored_file(const Config& config, int dirfd, const std::string& name,
@@ -79,8 +62,8 @@ StoredFileScan scan_stored_file(const Config& config, int dirfd, const std::stri
       zstd.finish();
     });
   }
-  return StoredFileScan{hashing.digest(), key_error.empty() ? guarded.error() : key_error,
-                        hashing.bytes};
+  return StoredFileScan{hashing.hex_digest(), key_error.empty() ? guarded.error() : key_error,
+                        hashing.bytes()};
 }
 
 void TextSink::write(std::span<const std::byte> data) {

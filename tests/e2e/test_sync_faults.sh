@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # Faults of the sync, each with a clear error in sync.log and sync.status and a retry that
 # succeeds once fixed: scripts/backup missing, not executable; pg_basebackup not installed
-# (pg-bindir without it); the server down before and during a snapshot. Then PostgreSQL stopped
+# (pg-bindir without it); snapshot-compression = server with a pg_basebackup older than 15;
+# basebackup-options that make the server-compressed stream something else than zstd; the
+# server down before and during a snapshot. Then PostgreSQL stopped
 # (fast, immediate) while a background sync runs a slow backup script: the sync survives and
 # finishes (marker written, last_success recorded).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/sync_lib.sh"
 e2e_init
 pgbak_init
-# pg-bindir holds a pg_basebackup wrapper: throttled to its slowest rate while $T/slow exists.
+# pg-bindir holds a pg_basebackup wrapper: throttled to its slowest rate while $T/slow exists,
+# version 14 while $T/old exists, compressing with gzip while $T/gzip exists.
 mkdir "$T/bin"
 cat >"$T/bin/pg_basebackup.real" <<EOF2
 #!/bin/sh
+[ -e '$T/old' ] && [ "\$1" = --version ] && echo 'pg_basebackup (PostgreSQL) 14.11' && exit 0
+[ -e '$T/gzip' ] && exec $(pg_bindir)/pg_basebackup "\$@" --compress=server-gzip
 [ -e '$T/slow' ] && exec $(pg_bindir)/pg_basebackup "\$@" --max-rate=32k
 exec $(pg_bindir)/pg_basebackup "\$@"
 EOF2
@@ -62,6 +67,16 @@ fault_then_fix "backup script .*not executable: Permission denied" \
 rm "$T/bin/pg_basebackup"
 fault_then_fix "cannot find pg_basebackup: .*not executable \(HINT" \
   'cp -p "$T/bin/pg_basebackup.real" "$T/bin/pg_basebackup"' full-sync
+write_conf "backoff-start = 0.2" "backoff-max = 0.5" "snapshot-min-wal-files = 1000000" \
+  "pg-bindir = $T/bin" "snapshot-compression = server"
+touch "$T/old"
+fault_then_fix "cannot take a snapshot with snapshot-compression = server: pg_basebackup is version 14, .*\(HINT: set snapshot-compression = client\)" \
+  'rm "$T/old"' full-sync
+touch "$T/gzip"
+fault_then_fix "pg_basebackup's output is not a zstd stream \(it begins with 1f8b.*\(HINT: " \
+  'rm "$T/gzip"' full-sync
+assert_eq "" "$(find "$PGBAK" -name 'base.tzst*' -size -1k)" "an empty or partial base left behind"
+assert_exit 0 pgbak_run verify
 cluster_stop main
 fault_then_fix "(could not connect|connection to server|No such file).*" 'cluster_start main' full-sync
 assert_exit 0 pgbak_run verify

@@ -76,6 +76,34 @@ BOOST_AUTO_TEST_CASE(config_errors_name_file_and_line) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(snapshot_compression_setting) {
+  TempDir tmp;
+  auto inv = parse({"-D", tmp.path(), "archive-wal", "x"});
+  BOOST_TEST(inv->config.snapshot_compression == "auto");  // compiled defaults
+  BOOST_TEST(inv->config.snapshot_compress_workers == 2);
+  write_file(tmp / "pgbak.conf", "snapshot-compression = client\n");
+  inv = parse({"-D", tmp.path(), "archive-wal", "x"});
+  BOOST_TEST(inv->config.snapshot_compression == "client");  // file beats default
+  inv = parse({"-D", tmp.path(), "archive-wal", "--snapshot-compression", "server", "x"});
+  BOOST_TEST(inv->config.snapshot_compression == "server");  // command line beats file
+
+  // Anything else is a usage error naming the setting, the allowed values and the place.
+  write_file(tmp / "pgbak.conf", "# c\nsnapshot-compression = Server\n");
+  try {
+    parse({"-D", tmp.path(), "archive-wal", "x"});
+    BOOST_FAIL("bad snapshot-compression accepted");
+  } catch (const UsageError& e) {
+    std::string what = e.what();
+    BOOST_TEST(what.find("pgbak.conf:2") != std::string::npos, what);
+    BOOST_TEST(what.find("'snapshot-compression': must be auto, server or client") !=
+                   std::string::npos,
+               what);
+  }
+  write_file(tmp / "pgbak.conf", "");
+  BOOST_CHECK_THROW(
+      parse({"-D", tmp.path(), "archive-wal", "--snapshot-compression", "", "x"}), UsageError);
+}
+
 BOOST_AUTO_TEST_CASE(explicit_config_must_exist) {
   TempDir tmp;
   BOOST_CHECK_THROW(parse({"-D", tmp.path(), "-c", tmp / "missing.conf", "archive-wal", "x"}),

@@ -136,7 +136,80 @@ BOOST_AUTO_TEST_CASE(pg_basebackup_lookup_and_arguments) {
                                    "--max-rate=1M",
                                    "-d",
                                    "host=/tmp port=5433"};
-  BOOST_TEST(basebackup_argv(fake, c) == want, boost::test_tools::per_element());
+  BOOST_TEST(basebackup_argv(fake, c, SnapshotCompression{}) == want,
+             boost::test_tools::per_element());
+
+  // The server compresses: no manifest, server-side zstd at compress-level with the workers,
+  // before basebackup-options (whose own --compress would win, and be refused as not zstd).
+  c.compress_level = 5;
+  c.snapshot_compress_workers = 2;
+  SnapshotCompression server{.by_server = true, .why = ""};
+  want.insert(want.begin() + 6, {"--no-manifest", "--compress=server-zstd:level=5,workers=2"});
+  BOOST_TEST(basebackup_argv(fake, c, server) == want, boost::test_tools::per_element());
+  c.snapshot_compress_workers = 0;  // in the walsender itself: no workers= at all
+  want[7] = "--compress=server-zstd:level=5";
+  BOOST_TEST(basebackup_argv(fake, c, server) == want, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(pg_basebackup_version_output) {
+  BOOST_TEST(parse_major_version("pg_basebackup (PostgreSQL) 15.8\n").value_or(-1) == 15);
+  BOOST_TEST(parse_major_version("pg_basebackup (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)\n")
+                 .value_or(-1) == 15);
+  BOOST_TEST(parse_major_version("pg_basebackup (PostgreSQL) 9.6.24\n").value_or(-1) == 9);
+  BOOST_TEST(parse_major_version("pg_basebackup (PostgreSQL) 17devel\n").value_or(-1) == 17);
+  BOOST_TEST(parse_major_version("pg_basebackup 16.1").value_or(-1) == 16);  // a wrapper's
+  BOOST_TEST(!parse_major_version("pg_basebackup (PostgreSQL)\n"));
+  BOOST_TEST(!parse_major_version(""));
+
+  test::TempDir tmp;
+  std::string fake = tmp / "pg_basebackup";
+  {
+    std::ofstream out(fake);
+    out << "#!/bin/sh\n[ \"$1\" = --version ] && echo 'pg_basebackup (PostgreSQL) 14.11'\n";
+  }
+  ::chmod(fake.c_str(), 0700);
+  BOOST_TEST(pg_basebackup_major_version(fake).value_or(-1) == 14);
+  BOOST_TEST(!pg_basebackup_major_version(tmp / "missing"));
+}
+
+BOOST_AUTO_TEST_CASE(snapshot_compression_choice) {
+  BOOST_TEST(format_server_version(150008) == "15.8");
+  BOOST_TEST(format_server_version(90624) == "9.6.24");
+
+  // auto: the server when both sides are 15 or newer, else the client, saying why.
+  BOOST_TEST(choose_snapshot_compression("auto", 150008, 15).by_server);
+  BOOST_TEST(choose_snapshot_compression("auto", 170002, 16).by_server);
+  SnapshotCompression old_server = choose_snapshot_compression("auto", 140011, 16);
+  BOOST_TEST(!old_server.by_server);
+  BOOST_TEST(old_server.why.find("the server is PostgreSQL 14.11") != std::string::npos,
+             old_server.why);
+  SnapshotCompression old_client = choose_snapshot_compression("auto", 150008, 14);
+  BOOST_TEST(!old_client.by_server);
+  BOOST_TEST(old_client.why.find("pg_basebackup is version 14") != std::string::npos,
+             old_client.why);
+  BOOST_TEST(!choose_snapshot_compression("auto", 150008, std::nullopt).by_server);
+
+  // client: always, whatever the versions.
+  SnapshotCompression client = choose_snapshot_compression("client", 160000, 16);
+  BOOST_TEST(!client.by_server);
+  BOOST_TEST(client.why.empty());
+
+  // server: refused with the reason and the way out when a side is known to be too old.
+  BOOST_TEST(choose_snapshot_compression("server", 150008, 15).by_server);
+  BOOST_TEST(choose_snapshot_compression("server", 150008, std::nullopt).by_server);
+  for (auto [server, client_major] : {std::pair{140011, 15}, std::pair{150008, 14}}) {
+    try {
+      choose_snapshot_compression("server", server, client_major);
+      BOOST_FAIL("server compression accepted for " << server << "/" << client_major);
+    } catch (const Error& e) {
+      std::string what = e.what();
+      BOOST_TEST(what.find("snapshot-compression = client") != std::string::npos, what);
+      BOOST_TEST(what.find(server < 150000 ? "the server is PostgreSQL 14.11"
+                                           : "pg_basebackup is version 14") != std::string::npos,
+                 what);
+      BOOST_TEST(what.find('\n') == std::string::npos, what);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
