@@ -86,16 +86,10 @@ StoreResult store_wal(const Generation& gen, WalSource& src, const Config& confi
   std::string display = path_join(path_join(gen.path, kWalDir), stored);
   DurableWriter out(gen.wal_dir.get(), stored, display);
   StoredWriter stored_file(config, out, config.compress_level, 0, display, src.size);
-  bool done = false;
-  if (src.size >= kIoChunk) {
-    // Segments: compress straight out of the page cache, in parts on several cores. Saves copying
-    // 16 MiB twice (read into a buffer, then into zstd's window); see bench/README.md.
-    MappedFile map(src.fd.get(), static_cast<size_t>(src.size));
-    if (map.ok()) {
-      stored_file.compress_all(map.data(), compress_parts(src, config));
-      done = true;
-    }
-  }
+  // Segments: compress straight out of the page cache, in parts on several cores. Saves copying
+  // 16 MiB twice (read into a buffer, then into zstd's window); see bench/README.md.
+  bool done = src.size >= kIoChunk &&
+              stored_file.compress_file(src.fd.get(), src.size, compress_parts(src, config));
   if (!done) {
     if (::lseek(src.fd.get(), 0, SEEK_SET) != 0) throw_sys("cannot seek", src.path);
     pump(src.fd.get(), stored_file, src.path);

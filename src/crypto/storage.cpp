@@ -98,13 +98,10 @@ void StoredWriter::finish() {
   sealed_->finish();
 }
 
-void StoredWriter::compress_all(std::span<const std::byte> data, int parts) {
-  if (parts > 1) {
-    compress_in_parts(data, level_, parts, *sealed_, display_);
-  } else {
-    zstd_.compress_all(data);
-  }
+bool StoredWriter::compress_file(int fd, uint64_t size, int parts) {
+  if (!compress_file_in_parts(fd, size, level_, parts, *sealed_, display_)) return false;
   sealed_->finish();
+  return true;
 }
 
 void read_stored_file(const Config& config, int dirfd, const std::string& stored_name,

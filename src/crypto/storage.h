@@ -73,10 +73,10 @@ class StoredWriter : public Sink {
   void write(std::span<const std::byte> data) override;
   // Ends the compressed stream, then the encrypted one; call once after the last write.
   void finish();
-  // The whole input at once, then finish (instead of write + finish; only on a fresh writer):
-  // zstd reads straight out of `data` (ZstdCompressor::compress_all); with parts > 1 as that many
-  // frames compressed in parallel (compress_in_parts).
-  void compress_all(std::span<const std::byte> data, int parts = 1);
+  // The first `size` bytes of the file `fd` at once, then finish (instead of write + finish; only
+  // on a fresh writer): zstd reads straight out of the page cache, in `parts` frames compressed in
+  // parallel (compress_file_in_parts). False, nothing written, if the file cannot be mapped.
+  bool compress_file(int fd, uint64_t size, int parts);
 
  private:
   std::unique_ptr<StorageSink> sealed_;

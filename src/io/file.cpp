@@ -86,9 +86,9 @@ size_t file_size(int fd, const std::string& display) {
   return static_cast<size_t>(st.st_size);
 }
 
-MappedFile::MappedFile(int fd, size_t size) : size_(size) {
+MappedFile::MappedFile(int fd, size_t size, uint64_t offset) : size_(size) {
   if (size == 0) return;
-  void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, static_cast<off_t>(offset));
   if (p != MAP_FAILED) addr_ = p;
 }
 

@@ -52,7 +52,9 @@ size_t file_size(int fd, const std::string& display);
 
 class MappedFile {
  public:
-  MappedFile(int fd, size_t size);
+  // Maps `size` bytes of fd from `offset` (a multiple of the page size), pre-faulted; ok() is
+  // false if that fails.
+  MappedFile(int fd, size_t size, uint64_t offset = 0);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;

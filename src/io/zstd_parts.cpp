@@ -1,9 +1,13 @@
 #include "io/zstd_parts.h"
 
+#include <unistd.h>
+
 #include <future>
 #include <memory>
 #include <vector>
 
+#include "io/error.h"
+#include "io/file.h"
 #include "io/zstd_stream.h"
 
 namespace pgbak {
@@ -14,36 +18,46 @@ struct Frame {
   size_t size = 0;
 };
 
-Frame compress_frame(std::span<const std::byte> part, int level, const std::string& display) {
+Frame compress_part(int fd, uint64_t offset, size_t length, int level, const std::string& display) {
+  MappedFile map(fd, length, offset);
+  if (!map.ok()) throw_sys("cannot map", display);
   ZstdCCtx ctx = new_cctx(level, display);
   Frame f;
-  size_t capacity = ZSTD_compressBound(part.size());
+  size_t capacity = ZSTD_compressBound(length);
   f.bytes.reset(new std::byte[capacity]);
-  f.size = zstd_check(ZSTD_compress2(ctx.get(), f.bytes.get(), capacity, part.data(), part.size()),
+  f.size = zstd_check(ZSTD_compress2(ctx.get(), f.bytes.get(), capacity, map.data().data(), length),
                       "cannot compress", display);
   return f;
 }
 
 }  // namespace
 
-void compress_in_parts(std::span<const std::byte> data, int level, int parts, Sink& out,
-                       const std::string& display) {
-  size_t n = parts > 1 ? static_cast<size_t>(parts) : 1;
-  size_t part_size = data.size() / n;
+bool compress_file_in_parts(int fd, uint64_t size, int level, int parts, Sink& out,
+                            const std::string& display) {
+  uint64_t n = parts > 1 ? static_cast<uint64_t>(parts) : 1;
+  // Parts start on page boundaries (mmap offsets); the last one takes the rest.
+  uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  uint64_t part_size = n == 1 ? size : size / n / page * page;
+  if (part_size == 0) part_size = size, n = 1;
   std::vector<std::future<Frame>> later;
-  for (size_t k = 1; k < n; ++k) {
-    size_t begin = k * part_size;
-    size_t end = k + 1 == n ? data.size() : begin + part_size;
-    later.push_back(std::async(std::launch::async, compress_frame, data.subspan(begin, end - begin),
-                               level, std::cref(display)));
+  for (uint64_t k = 1; k < n; ++k) {
+    uint64_t begin = k * part_size;
+    uint64_t end = k + 1 == n ? size : begin + part_size;
+    later.push_back(std::async(std::launch::async, compress_part, fd, begin,
+                               static_cast<size_t>(end - begin), level, std::cref(display)));
   }
-  // If this throws, the futures' destructors wait for their threads before `data` goes away.
-  ZstdCompressor first(out, level, 0, display, part_size);
-  first.compress_all(data.first(part_size));
+  // On return or throw from here, the futures' destructors wait for their threads.
+  {
+    MappedFile first(fd, static_cast<size_t>(part_size));
+    if (!first.ok()) return false;
+    ZstdCompressor zstd(out, level, 0, display, part_size);
+    zstd.compress_all(first.data());
+  }  // unmapped while the other parts may still run
   for (auto& f : later) {
     Frame frame = f.get();
     out.write({frame.bytes.get(), frame.size});
   }
+  return true;
 }
 
 }  // namespace pgbak

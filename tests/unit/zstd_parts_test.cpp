@@ -31,8 +31,14 @@ Bytes sample(size_t n) {
 }
 
 Bytes compress_parts(const Bytes& data, int parts) {
+  TempDir tmp;
+  {
+    std::ofstream f(tmp / "in", std::ios::binary);
+    f.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+  }
+  UniqueFd fd = open_or_throw(tmp / "in", O_RDONLY);
   VectorSink out;
-  compress_in_parts(data, 3, parts, out, "test");
+  BOOST_REQUIRE(compress_file_in_parts(fd.get(), data.size(), 3, parts, out, "test"));
   return out.bytes;
 }
 
