@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
-#include <future>
 #include <memory>
 
 #include "io/error.h"
 #include "io/file.h"
+#include "io/worker_thread.h"
 #include "io/zstd_stream.h"
 
 namespace pgbak {
@@ -76,10 +76,10 @@ uint64_t decompress_frames(const std::vector<ZstdFrame>& frames, DurableWriter& 
   uint64_t total = last.offset + last.size;
   out.allocate(total);
   head = head.first(std::min<uint64_t>(head.size(), frames.front().size));
-  std::vector<std::future<void>> others;
+  std::vector<std::unique_ptr<Beside<void>>> others;
   for (size_t k = 1; k < frames.size(); ++k) {
-    others.push_back(std::async(std::launch::async, decompress_frame, std::cref(frames[k]),
-                                std::ref(out), std::cref(display), std::span<std::byte>()));
+    others.push_back(std::make_unique<Beside<void>>(
+        [&, k] { decompress_frame(frames[k], out, display, std::span<std::byte>()); }));
   }
   std::exception_ptr failed;
   try {
@@ -89,7 +89,7 @@ uint64_t decompress_frames(const std::vector<ZstdFrame>& frames, DurableWriter& 
   }
   for (auto& f : others) {
     try {
-      f.get();
+      f->get();
     } catch (...) {
       if (!failed) failed = std::current_exception();
     }

@@ -2,12 +2,12 @@
 
 #include <unistd.h>
 
-#include <future>
 #include <memory>
 #include <vector>
 
 #include "io/error.h"
 #include "io/file.h"
+#include "io/worker_thread.h"
 #include "io/zstd_stream.h"
 
 namespace pgbak {
@@ -39,14 +39,14 @@ bool compress_file_in_parts(int fd, uint64_t size, int level, int parts, Sink& o
   uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   uint64_t part_size = n == 1 ? size : size / n / page * page;
   if (part_size == 0) part_size = size, n = 1;
-  std::vector<std::future<Frame>> later;
+  std::vector<std::unique_ptr<Beside<Frame>>> later;
   for (uint64_t k = 1; k < n; ++k) {
     uint64_t begin = k * part_size;
-    uint64_t end = k + 1 == n ? size : begin + part_size;
-    later.push_back(std::async(std::launch::async, compress_part, fd, begin,
-                               static_cast<size_t>(end - begin), level, std::cref(display)));
+    size_t length = static_cast<size_t>((k + 1 == n ? size : begin + part_size) - begin);
+    later.push_back(std::make_unique<Beside<Frame>>(
+        [=, &display] { return compress_part(fd, begin, length, level, display); }));
   }
-  // On return or throw from here, the futures' destructors wait for their threads.
+  // On return or throw from here, the threads are joined as `later` goes.
   {
     MappedFile first(fd, static_cast<size_t>(part_size));
     if (!first.ok()) return false;
@@ -54,7 +54,7 @@ bool compress_file_in_parts(int fd, uint64_t size, int level, int parts, Sink& o
     zstd.compress_all(first.data());
   }  // unmapped while the other parts may still run
   for (auto& f : later) {
-    Frame frame = f.get();
+    Frame frame = f->get();
     out.write({frame.bytes.get(), frame.size});
   }
   return true;

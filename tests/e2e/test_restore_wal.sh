@@ -8,6 +8,18 @@ e2e_init
 start_main 1
 seg=$LAST_SWITCH_WAL
 mkdir -p "$T/restored" && chown postgres "$T/restored" 2>/dev/null || true
+# wal_only_copy DIR: a backup directory holding current's generation with only its system
+# identifier and $seg (no base), to damage or to check "no base" without racing the background
+# sync, which may snapshot and hash $PGBAK's files at any time.
+wal_only_copy() {
+  local g
+  g=$(readlink "$PGBAK/current")
+  "$PGBAK_BIN" -D "$1" init >/dev/null
+  mkdir -p "$1/$g/pg_wal"
+  cp "$PGBAK/$g/system_identifier" "$1/$g/"
+  cp "$PGBAK/$g/pg_wal/$seg.zst" "$1/$g/pg_wal/"
+  ln -s "$g" "$1/current"
+}
 
 (cd "$T/restored" && assert_exit 0 pgbak_run restore-wal "$seg" "pg_wal_RECOVERYXLOG")
 cmp "$T/restored/pg_wal_RECOVERYXLOG" "$T/main.plain/$seg" || fail "restored segment differs"
@@ -37,7 +49,10 @@ ok "current's copy wins, then the newest older generation's"
 # archive-wal stores a segment as two zstd frames (one per thread). A copy that lost its second
 # frame is whole frames, so zstd alone finds nothing wrong: restore-wal checks the size against
 # the segment header, and verify reports it too.
-stored="$PGBAK/current/pg_wal/$seg.zst"
+# (In a copy: the background sync may be hashing $PGBAK's files meanwhile.)
+cut=$T/cut.pgbak
+wal_only_copy "$cut"
+stored="$cut/current/pg_wal/$seg.zst"
 cp -p "$stored" "$T/whole.zst"
 first=$(python3 - "$stored" <<'PY'
 # The end of the first frame: the first frame magic after which the prefix is whole zstd data.
@@ -51,13 +66,12 @@ PY
 )
 head -c "$first" "$T/whole.zst" >"$stored"
 assert_eq $((8 << 20)) "$(zstd -dc "$stored" | wc -c)" "the first frame alone decompresses to half a segment"
-assert_exit 1 pgbak_run restore-wal "$seg" "$T/restored/cut"
+assert_exit 1 "$PGBAK_BIN" -D "$cut" restore-wal "$seg" "$T/restored/cut"
 assert_match "corrupt archived file .*$seg.zst.*size 8388608" "$LAST_STDERR"
 assert_no_file "$T/restored/cut"
 assert_eq "" "$(find "$T/restored" -name '.*')" "temp files left after a refused restore"
-assert_exit 1 pgbak_run verify "$(readlink "$PGBAK/current")"
-assert_match "$seg" "$LAST_STDOUT"
-cp -p "$T/whole.zst" "$stored"
+assert_exit 1 "$PGBAK_BIN" -D "$cut" verify
+assert_match "$seg.*size 8388608" "$LAST_STDOUT"
 ok "a segment that lost a frame is refused by restore-wal and reported by verify"
 
 assert_exit 1 pgbak_run restore-wal 00000009.history "$T/restored/h"
@@ -78,12 +92,14 @@ mkdir -p "$T/busy.data" && echo keep >"$T/busy.data/file"
 assert_exit 1 "$PGBAK_BIN" -D "$PGBAK" restore "$T/busy.data"
 assert_match 'not empty' "$LAST_STDERR"
 assert_eq "file" "$(ls "$T/busy.data")" "non-empty PGDATA touched"
-assert_exit 1 "$PGBAK_BIN" -D "$PGBAK" restore "$T/nobase.data"
+nobase=$T/nobase.pgbak
+wal_only_copy "$nobase"
+assert_exit 1 "$PGBAK_BIN" -D "$nobase" restore "$T/nobase.data"
 assert_match 'has a base backup' "$LAST_STDERR"
 assert_no_file "$T/nobase.data"
 ok "restore refuses a non-empty PGDATA and a directory without base backups"
 
-assert_exit 1 pgbak_run verify
+assert_exit 1 "$PGBAK_BIN" -D "$nobase" verify
 assert_match 'no generation has a base backup' "$LAST_STDOUT"
 assert_match 'no base backup \(WAL only\), .*: ok' "$LAST_STDOUT"
 ok "verify: WAL without any base is a problem, the WAL itself is fine"
