@@ -17,7 +17,8 @@ namespace pgbak {
 
 class WorkerThread {
  public:
-  // Runs fn in a new thread; throws Error if none can be created.
+  // Runs fn (which must not throw: Beside below carries exceptions over) in a new thread; throws
+  // Error if none can be created.
   explicit WorkerThread(std::function<void()> fn);
   WorkerThread(const WorkerThread&) = delete;
   WorkerThread& operator=(const WorkerThread&) = delete;

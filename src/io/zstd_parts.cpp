@@ -38,7 +38,10 @@ bool compress_file_in_parts(int fd, uint64_t size, int level, int parts, Sink& o
   // Parts start on page boundaries (mmap offsets); the last one takes the rest.
   uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   uint64_t part_size = n == 1 ? size : size / n / page * page;
-  if (part_size == 0) part_size = size, n = 1;
+  if (part_size == 0) {  // too small to cut
+    part_size = size;
+    n = 1;
+  }
   std::vector<std::unique_ptr<Beside<Frame>>> later;
   for (uint64_t k = 1; k < n; ++k) {
     uint64_t begin = k * part_size;
