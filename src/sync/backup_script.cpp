@@ -53,7 +53,7 @@ std::vector<std::string> script_environment(const std::vector<std::string>& ours
 }
 
 void run_backup_script(const BackupDir& dir, const Generation& gen, const std::string& current_ts,
-                       bool echo) {
+                       bool echo, const std::function<void(pid_t)>& started) {
   std::string script = path_join(dir.path(), kBackupScript);
   if (::faccessat(dir.fd(), kBackupScript, X_OK, 0) != 0) {
     int err = errno;
@@ -74,11 +74,15 @@ void run_backup_script(const BackupDir& dir, const Generation& gen, const std::s
   spec.cwd = gen.path;
   spec.stdout_fd = out.write.get();
   spec.stderr_fd = out.write.get();
+  spec.own_group = true;
   ChildProcess child(spec);
   out.write.reset();
+  if (started) started(child.pid());
   OutputTail tail(std::move(out.read), kTailBytes, echo ? 2 : -1);
   fault_point("mid-backup-script");
   int status = child.wait();
+  // Background jobs it left would also hold the output pipe open (and the tail would wait).
+  child.kill_group();
   std::string output = tail.finish();
   if (!exited_successfully(status)) {
     throw Error("backup script '" + script + " " + gen.name + " " + current_ts + "' " +

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "io/error.h"
@@ -62,6 +63,7 @@ ChildProcess::ChildProcess(const ChildSpec& spec) {
     // A child must not outlive a killed sync: the next sync would run it a second time.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
+    if (spec.own_group) ::setpgid(0, 0);
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     ::sigaction(SIGPIPE, &dfl, nullptr);
@@ -79,6 +81,8 @@ ChildProcess::ChildProcess(const ChildSpec& spec) {
     child_fail(rfd, errno);
   }
   pid_ = pid;
+  own_group_ = spec.own_group;
+  if (own_group_) ::setpgid(pid, pid);  // also here: either side may run first
   report.write.reset();
   int err = 0;
   ssize_t n;
@@ -94,8 +98,42 @@ ChildProcess::ChildProcess(const ChildSpec& spec) {
 ChildProcess::~ChildProcess() {
   if (!reaped_ && pid_ > 0) {
     ::kill(pid_, SIGKILL);
+    kill_group();
     wait();
   }
+}
+
+void ChildProcess::kill_group() {
+  if (own_group_ && pid_ > 0) ::kill(-pid_, SIGKILL);
+}
+
+bool kill_leftover_group(pid_t pgid, pid_t sid) {
+  if (pgid <= 1 || sid <= 0) return false;
+  UniqueFd proc = open_dir("/proc");
+  for (const std::string& name : list_dir(proc.get(), "/proc")) {
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::optional<std::string> stat;
+    try {
+      stat = read_small_file(proc.get(), name + "/stat", "/proc/" + name + "/stat");
+    } catch (const Error&) {
+      continue;  // gone meanwhile
+    }
+    if (!stat) continue;
+    // pid (comm) state ppid pgrp session ...; comm may hold spaces and parentheses.
+    size_t close = stat->rfind(')');
+    if (close == std::string::npos) continue;
+    char state = 0;
+    long ppid = 0, pgrp = 0, session = 0;
+    if (std::sscanf(stat->c_str() + close + 1, " %c %ld %ld %ld", &state, &ppid, &pgrp,
+                    &session) != 4) {
+      continue;
+    }
+    if (pgrp == pgid && session == sid) {
+      ::kill(-pgid, SIGKILL);
+      return true;
+    }
+  }
+  return false;
 }
 
 int ChildProcess::wait() {

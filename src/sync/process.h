@@ -24,10 +24,13 @@ struct ChildSpec {
   int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
+  // Run in a process group of its own (id = its pid), so that what it starts can be killed with
+  // it.
+  bool own_group = false;
 };
 
 // A running child. It is killed (SIGKILL) if this process dies, and by the destructor if it was
-// not waited for, so no child outlives an error.
+// not waited for (with its whole group when own_group), so no child outlives an error.
 class ChildProcess {
  public:
   // Starts the child; throws Error naming the program if fork or exec fails.
@@ -39,11 +42,19 @@ class ChildProcess {
   pid_t pid() const { return pid_; }
   // Waits for the child; returns its wait status.
   int wait();
+  // With own_group: SIGKILL to whatever is left in the child's process group.
+  void kill_group();
 
  private:
   pid_t pid_ = -1;
+  bool own_group_ = false;
   bool reaped_ = false;
 };
+
+// Kills (SIGKILL) process group `pgid` if processes of it still run in session `sid`: what a
+// killed sync's backup script left running (group ids and session ids are not reused while a
+// process still has them). Returns true if it found any.
+bool kill_leftover_group(pid_t pgid, pid_t sid);
 
 // "exited with status 3", "was killed by signal 9 (Killed)".
 std::string describe_wait_status(int status);

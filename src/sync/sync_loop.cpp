@@ -16,6 +16,7 @@
 #include "sync/backup_script.h"
 #include "sync/checksums.h"
 #include "sync/heuristic.h"
+#include "sync/process.h"
 #include "sync/snapshot.h"
 #include "sync/status_record.h"
 #include "sync/transitions.h"
@@ -39,6 +40,12 @@ class Loop {
   void run() {
     ctx_.state.lock(LockByte::kWait);
     status_ = read_sync_status(ctx_.dir.fd(), ctx_.dir.path());
+    // We hold the BACKUP lock: the sync that recorded a running script is gone.
+    if (kill_leftover_group(status_.script_pgid, status_.script_sid)) {
+      ctx_.log.info("killed what the backup script of a killed sync left running (process group " +
+                    std::to_string(status_.script_pgid) + ")");
+    }
+    status_.script_pgid = status_.script_sid = 0;
     status_.pid = ::getpid();
     status_.started = std::time(nullptr);
     save_status();
@@ -167,7 +174,18 @@ class Loop {
   void run_script(const Generation& gen) {
     ctx_.log.info("running scripts/backup " + gen.name + " " + script_ts_);
     fault_point("before-backup-script");
-    run_backup_script(ctx_.dir, gen, script_ts_, ctx_.foreground);
+    auto record_script = [this](pid_t pgid) {
+      status_.script_pgid = pgid;
+      status_.script_sid = ::getsid(0);
+      save_status();
+    };
+    try {
+      run_backup_script(ctx_.dir, gen, script_ts_, ctx_.foreground, record_script);
+    } catch (...) {
+      status_.script_pgid = status_.script_sid = 0;  // saved with the failure
+      throw;
+    }
+    status_.script_pgid = status_.script_sid = 0;  // saved with the success
     ctx_.log.info("scripts/backup " + gen.name + " " + script_ts_ + " succeeded");
     status_.last_success = std::time(nullptr);
     status_.last_base_ts = gen.name;

@@ -28,6 +28,26 @@ sync_pid() {
   return 0
 }
 
+# gone PID: true once no process PID exists.
+gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# sync_running: true while the pid in sync.status is a running pgbak sync (that pid stays in the
+# file after a kill, and may be reused).
+sync_running() {
+  local pid
+  pid=$(sync_pid)
+  [[ -n $pid ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'pgbak.* sync\b'
+}
+
+# stop_sync [SIGNAL]: wait for a running sync, send it SIGNAL (TERM) and wait until it is gone.
+stop_sync() {
+  local pid
+  wait_for sync_running
+  pid=$(sync_pid)
+  kill "-${1:-TERM}" "$pid"
+  wait_for gone "$pid"
+}
+
 # wait_for CMD... : poll CMD (up to 60 s) until it succeeds.
 wait_for() {
   local deadline=$((SECONDS + 60))

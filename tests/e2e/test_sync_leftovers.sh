@@ -12,20 +12,6 @@ as_pg mkdir -p in
 SEG=000000010000000000000001
 as_pg python3 "$PGBAK_SRC/tests/e2e/make_segment.py" in/$SEG $SEG
 assert_exit 0 pgbak_run archive-wal in/$SEG
-gone() { ! kill -0 "$1" 2>/dev/null; }
-# The pid in sync.status stays after a kill and may be reused: only a live pgbak sync is killed.
-sync_running() {
-  local pid
-  pid=$(sync_pid)
-  [[ -n $pid ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'pgbak.* sync '
-}
-stop_sync() {
-  local pid
-  wait_for sync_running
-  pid=$(sync_pid)
-  kill "$pid"
-  wait_for gone "$pid"
-}
 stop_sync
 gen=$PGBAK/$(readlink "$PGBAK/current")
 
