@@ -45,11 +45,11 @@ class FdSink : public Sink {
   std::string display_;
 };
 
-// A read-only, pre-faulted mapping of the first `size` bytes of a file (the file must not shrink
-// while mapped). ok() is false if the mapping failed; the caller then reads the file instead.
 // Size of the open file fd (fstat); throws Error naming `display`.
 size_t file_size(int fd, const std::string& display);
 
+// A read-only, pre-faulted mapping of `size` bytes of a file (the file must not shrink while
+// mapped). ok() is false if the mapping failed; the caller then reads the file instead.
 class MappedFile {
  public:
   // Maps `size` bytes of fd from `offset` (a multiple of the page size), pre-faulted; ok() is

@@ -13,10 +13,9 @@ namespace pgbak {
 namespace {
 
 bool starts_frame(std::span<const std::byte> data) {
-  if (data.size() < 4) return false;
-  uint32_t magic = 0;
-  for (int i = 3; i >= 0; --i) magic = (magic << 8) | std::to_integer<uint32_t>(data[i]);
-  return magic == ZSTD_MAGICNUMBER;
+  return data.size() >= kZstdFrameMagic.size() &&
+         std::equal(kZstdFrameMagic.begin(), kZstdFrameMagic.end(), data.begin(),
+                    [](unsigned char m, std::byte b) { return std::byte{m} == b; });
 }
 
 void decompress_frame(const ZstdFrame& frame, DurableWriter& out, const std::string& display,
@@ -81,20 +80,9 @@ uint64_t decompress_frames(const std::vector<ZstdFrame>& frames, DurableWriter& 
     others.push_back(std::make_unique<Beside<void>>(
         [&, k] { decompress_frame(frames[k], out, display, std::span<std::byte>()); }));
   }
-  std::exception_ptr failed;
-  try {
-    decompress_frame(frames.front(), out, display, head);
-  } catch (...) {
-    failed = std::current_exception();
-  }
-  for (auto& f : others) {
-    try {
-      f->get();
-    } catch (...) {
-      if (!failed) failed = std::current_exception();
-    }
-  }
-  if (failed) std::rethrow_exception(failed);
+  // On a throw from here, the remaining threads are joined as `others` goes.
+  decompress_frame(frames.front(), out, display, head);
+  for (auto& f : others) f->get();
   return total;
 }
 

@@ -10,7 +10,6 @@
 #include "crypto/storage.h"
 #include "io/error.h"
 #include "io/file.h"
-#include "io/sha256.h"
 #include "io/zstd_stream.h"
 #include "sync/checksums.h"
 
@@ -108,10 +107,7 @@ BaseInfo read_base_label(const Generation& gen, const Config& config) {
     // Unreadable: a damaged file says so, rather than by what the damage made the decoders say.
     // (A server-compressed base has no zstd checksum; SHA256SUMS is what tells.)
     if (auto listed = listed_base_digest(gen, *base)) {
-      UniqueFd again = openat_or_throw(gen.dir.get(), *base, O_RDONLY | O_NOFOLLOW, display);
-      Sha256 sha;
-      pump(again.get(), sha, display);
-      std::string digest = sha.hex_digest();
+      std::string digest = hash_generation_file(gen, *base);
       if (digest != *listed) throw damaged_base_error(display, digest, *listed);
     }
     throw;
@@ -119,9 +115,7 @@ BaseInfo read_base_label(const Generation& gen, const Config& config) {
 }
 
 std::optional<std::string> listed_base_digest(const Generation& gen, const std::string& stored) {
-  auto text = read_small_file(gen.dir.get(), kSumsFile, path_join(gen.path, kSumsFile));
-  if (!text) return std::nullopt;
-  auto sums = parse_checksums(*text);
+  auto sums = read_checksums(gen);
   auto it = sums.find(stored);
   if (it == sums.end()) return std::nullopt;
   return it->second;

@@ -14,9 +14,7 @@
 #include "wal/wal_name.h"
 
 namespace pgbak {
-namespace {
-
-std::string hash_file(const Generation& g, const std::string& rel) {
+std::string hash_generation_file(const Generation& g, const std::string& rel) {
   std::string display = path_join(g.path, rel);
   UniqueFd fd = openat_or_throw(g.dir.get(), rel, O_RDONLY | O_NOFOLLOW, display);
   Sha256 sha;
@@ -24,7 +22,10 @@ std::string hash_file(const Generation& g, const std::string& rel) {
   return sha.hex_digest();
 }
 
-}  // namespace
+std::map<std::string, std::string> read_checksums(const Generation& g) {
+  auto text = read_small_file(g.dir.get(), kSumsFile, path_join(g.path, kSumsFile));
+  return parse_checksums(text.value_or(""));
+}
 
 std::map<std::string, std::string> parse_checksums(const std::string& text) {
   std::map<std::string, std::string> sums;
@@ -57,12 +58,12 @@ std::vector<std::string> checksummed_files(const Generation& g) {
 
 size_t update_checksums(const Generation& g, const std::map<std::string, std::string>& known) {
   std::string sums_path = path_join(g.path, kSumsFile);
-  auto sums = parse_checksums(read_small_file(g.dir.get(), kSumsFile, sums_path).value_or(""));
+  auto sums = read_checksums(g);
   size_t added = 0;
   for (const auto& rel : checksummed_files(g)) {
     if (sums.count(rel)) continue;
     auto given = known.find(rel);
-    sums[rel] = given != known.end() ? given->second : hash_file(g, rel);
+    sums[rel] = given != known.end() ? given->second : hash_generation_file(g, rel);
     ++added;
   }
   if (added == 0) return 0;

@@ -16,6 +16,12 @@ std::map<std::string, std::string> parse_checksums(const std::string& text);
 // The text for the entries: base.tzst first, then the rest in name order.
 std::string format_checksums(const std::map<std::string, std::string>& sums);
 
+// The SHA-256 (lower-case hex) of the generation's file `rel` (e.g. "base.tzst").
+std::string hash_generation_file(const Generation& g, const std::string& rel);
+
+// The generation's SHA256SUMS as path -> digest; empty if there is none.
+std::map<std::string, std::string> read_checksums(const Generation& g);
+
 // The files of the generation that SHA256SUMS covers: base.tzst (if present) and
 // pg_wal/<WAL name>.zst, each with ".enc" when stored encrypted. Temp files are never among them.
 std::vector<std::string> checksummed_files(const Generation& g);

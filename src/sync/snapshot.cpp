@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <ctime>
 #include <memory>
 #include <vector>
@@ -16,6 +15,7 @@
 #include "io/file.h"
 #include "io/hex.h"
 #include "io/sha256.h"
+#include "io/zstd_stream.h"
 #include "pg/identify_system.h"
 #include "sync/heuristic.h"
 #include "sync/pg_basebackup.h"
@@ -28,8 +28,6 @@ constexpr size_t kTailBytes = 2000;
 // Crash tests kill the sync at "mid-snapshot" once this much of pg_basebackup's stream went
 // through: well inside even an empty cluster's, which the server compresses to under 3 MiB.
 constexpr size_t kMidSnapshotBytes = 1 << 20;
-// Every zstd frame begins with these bytes (RFC 8878).
-constexpr std::array<unsigned char, 4> kZstdMagic = {0x28, 0xB5, 0x2F, 0xFD};
 
 // Passes pg_basebackup's stream on, giving the "mid-snapshot" fault point its moment.
 class StreamProgress : public Sink {
@@ -55,17 +53,17 @@ class ServerCompressed : public StorageSink {
       : sealed_(make_storage_writer(config, out, display)) {}
 
   void write(std::span<const std::byte> data) override {
-    if (head_.size() < kZstdMagic.size()) {
-      size_t n = std::min(kZstdMagic.size() - head_.size(), data.size());
+    if (head_.size() < kZstdFrameMagic.size()) {
+      size_t n = std::min(kZstdFrameMagic.size() - head_.size(), data.size());
       for (std::byte b : data.first(n)) head_.push_back(static_cast<unsigned char>(b));
-      if (!std::equal(head_.begin(), head_.end(), kZstdMagic.begin())) {
+      if (!std::equal(head_.begin(), head_.end(), kZstdFrameMagic.begin())) {
         refuse("begins with " + to_hex(head_));
       }
     }
     sealed_->write(data);
   }
   void finish() override {
-    if (head_.size() < kZstdMagic.size()) {
+    if (head_.size() < kZstdFrameMagic.size()) {
       refuse("is " + std::to_string(head_.size()) + " bytes long");
     }
     sealed_->finish();

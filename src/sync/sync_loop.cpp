@@ -179,13 +179,12 @@ class Loop {
       status_.script_sid = ::getsid(0);
       save_status();
     };
-    try {
-      run_backup_script(ctx_.dir, gen, script_ts_, ctx_.foreground, record_script);
-    } catch (...) {
-      status_.script_pgid = status_.script_sid = 0;  // saved with the failure
-      throw;
-    }
-    status_.script_pgid = status_.script_sid = 0;  // saved with the success
+    // Whatever the outcome, the group is gone afterwards; saved with the success or failure.
+    struct ForgetScript {
+      SyncStatus& s;
+      ~ForgetScript() { s.script_pgid = s.script_sid = 0; }
+    } forget{status_};
+    run_backup_script(ctx_.dir, gen, script_ts_, ctx_.foreground, record_script);
     ctx_.log.info("scripts/backup " + gen.name + " " + script_ts_ + " succeeded");
     status_.last_success = std::time(nullptr);
     status_.last_base_ts = gen.name;
