@@ -6,15 +6,16 @@ order rotates from segment to segment, the segment is read into the page cache f
 when PostgreSQL has just written it):
   pgbak       `pgbak -D DIR archive-wal SEG`
   pgbackrest  `pgbackrest --stanza=bench archive-push SEG` (compress-type=zst, default level)
-  floor       `sh -c 'zstd -q -3 -c SEG > OUT && sync OUT'`
-Every tool writes into its own fresh directory per pass. Wall time is measured around
+  floor       `sh -c 'zstd -q -3 -T2 -c SEG > OUT && sync OUT DIR'`: the same work as pgbak
+              (level 3 on two threads, fsync of the file and of its directory) with nothing else
+Every tool writes into its own fresh directory per pass. With --busy, every corpus runs a second
+time while bench/load.sh keeps a pgbench server busy on both cores. Wall time is measured around
 posix_spawn + wait4; CPU time (user+sys) and peak RSS come from the child's rusage.
 Ratios are computed segment by segment (same segment, same pass) and summarised by their median.
 """
 import argparse
 import os
 import platform
-import random
 import shutil
 import signal
 import statistics
@@ -173,7 +174,7 @@ class Floor:
         return os.path.join(self.dir, os.path.basename(seg) + ".zst")
 
     def argv(self, seg):
-        return ["sh", "-c", 'zstd -q -3 -c "$1" > "$2" && sync "$2"', "floor", seg, self.out(seg)]
+        return ["sh", "-c", 'zstd -q -3 -T2 -c "$1" > "$2" && sync "$2" "$3"', "floor", seg, self.out(seg), self.dir]
 
     def stored(self, seg):
         return os.path.getsize(self.out(seg))
@@ -182,7 +183,7 @@ class Floor:
         pass
 
 
-def bench_archive(tools, segs, tag, results):
+def bench_archive(tools, segs, tag, results, load):
     """One pass: every tool archives every segment, alternating, into fresh directories."""
     for t in tools:
         t.fresh(tag)
@@ -196,6 +197,7 @@ def bench_archive(tools, segs, tag, results):
             results.setdefault(t.name, []).append(
                 {"seg": seg, "tag": tag, "wall": wall, "cpu": cpu, "rss": rss, "bytes": t.stored(seg)}
             )
+        load.sample()
     for t in tools:
         t.done()
 
@@ -221,13 +223,25 @@ def summarise(results, ref, others, insize):
     for other in others:
         if other not in by_key:
             continue
-        pairs = [
-            r["wall"] / by_key[other][k]["wall"]
-            for k, r in by_key[ref].items()
-            if k in by_key[other]
-        ]
-        ratios[other] = (statistics.median(pairs), pct(pairs, 95), len(pairs))
+        common = [(r, by_key[other][k]) for k, r in by_key[ref].items() if k in by_key[other]]
+        ratios[other] = Spread([a["wall"] / b["wall"] for a, b in common], [a["cpu"] / b["cpu"] for a, b in common])
     return rows, ratios
+
+
+class Spread:
+    """Per-pair ratios (wall and CPU) of one tool against another, with their spread."""
+
+    def __init__(self, wall, cpu):
+        self.wall, self.cpu, self.n = wall, cpu, len(wall)
+        self.median = statistics.median(wall)
+
+    def row(self, label):
+        w, c = self.wall, self.cpu
+        return (f"| {label} | {min(w):.3f} | {self.median:.3f} | {pct(w, 95):.3f} | {max(w):.3f} | "
+                f"{statistics.median(c):.3f} | {self.n} |\n")
+
+    header = ("| pair (per segment) | wall min | wall median | wall p95 | wall max | CPU median | pairs |\n"
+              "|---|---:|---:|---:|---:|---:|---:|\n")
 
 
 def machine():
@@ -260,11 +274,7 @@ def tool_versions(pgbak_bin):
     )
 
 
-def available(pgbak_bin, cmd):
-    return subprocess.run([pgbak_bin, "help", cmd], capture_output=True).returncode == 0
-
-
-def bench_restore(pgbak, pgbr, segs, tag, work):
+def bench_restore(pgbak, pgbr, segs, tag, work, load):
     """restore-wal per segment against pgbackrest archive-get, alternating."""
     dest = os.path.join(work, f"restore-{tag}")
     os.makedirs(dest)
@@ -284,7 +294,89 @@ def bench_restore(pgbak, pgbr, segs, tag, work):
             res.setdefault(label, []).append({"seg": seg, "tag": tag, "wall": wall, "cpu": cpu, "rss": rss, "bytes": 0})
         for p in ("a-", "b-"):
             os.unlink(os.path.join(dest, p + name))
+        load.sample()
     return res
+
+
+class Load:
+    """bench/load.sh running in the background (a pgbench server on both cores) while timing."""
+
+    def __enter__(self):
+        self.proc = subprocess.Popen([os.path.join(BENCH, "load.sh")], stdout=subprocess.PIPE, text=True,
+                                     start_new_session=True)
+        line = self.proc.stdout.readline().strip()
+        if line != "ready":
+            self.proc.kill()
+            raise RuntimeError("bench/load.sh did not start its pgbench load")
+        log("busy: pgbench load running")
+        return self
+
+    def __exit__(self, *exc):
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        self.proc.wait()
+
+
+class LoadSampler:
+    """The 1-minute load average, sampled after every segment: the figures' context."""
+
+    def __init__(self):
+        self.samples = [os.getloadavg()[0]]
+
+    def sample(self):
+        self.samples.append(os.getloadavg()[0])
+
+    def text(self):
+        s = self.samples
+        return f"load average (1 min) during the run: min {min(s):.2f}, median {statistics.median(s):.2f}, max {max(s):.2f}"
+
+
+def run_corpus(args, tools, pgbak, pgbr, corpus, condition, work, md, verdicts):
+    """Every pass of one corpus under one condition (idle or busy); appends its tables to md."""
+    cdir = os.path.join(CACHE, "corpus", corpus)
+    segs = sorted(os.path.join(cdir, s) for s in os.listdir(cdir))
+    if args.limit:
+        segs = segs[: args.limit]
+    insize = sum(os.path.getsize(s) for s in segs) * args.passes
+    results, restore, load = {}, {}, LoadSampler()
+    for p in range(args.passes):
+        tag = f"{corpus}-{condition}-{p}"
+        log(f"{corpus} ({condition}): pass {p + 1}/{args.passes}, {len(segs)} segments")
+        bench_archive(tools, segs, tag, results, load)
+        for k, v in bench_restore(pgbak, pgbr, segs, tag, work, load).items():
+            restore.setdefault(k, []).extend(v)
+    rows, ratios = summarise(results, "pgbak", ["pgbackrest", "floor"] + [t.name for t in tools[3:]], insize)
+    md.append(f"\n### corpus `{corpus}`, {condition}: {len(segs)} segments × {args.passes} pass(es)\n\n{load.text()}.\n\n")
+    md.append("| tool | median ms | p95 ms | CPU ms (median) | peak RSS MiB (median / max) | compressed bytes per segment | of input |\n")
+    md.append("|---|---:|---:|---:|---:|---:|---:|\n")
+    for r in rows:
+        md.append(
+            f"| {r['tool']} | {r['median']:.1f} | {r['p95']:.1f} | {r['cpu']:.1f} | "
+            f"{r['rss_med']:.1f} / {r['rss_max']:.1f} | {r['bytes']:,.0f} | {100 * r['ratio_size']:.2f}% |\n"
+        )
+    md.append("\n" + Spread.header)
+    for other, spread in ratios.items():
+        md.append(spread.row(f"pgbak / {other}"))
+    by = {r["tool"]: r for r in rows}
+    size = by["pgbak"]["bytes"] / by["pgbackrest"]["bytes"]
+    md.append(f"\nCompressed size pgbak / pgBackRest: {size:.4f} ({'≤' if size <= 1 else '>'} 1).\n")
+    lim = 0.5 if corpus == "pgbench" else 0.7
+    key = f"{corpus}, {condition}"
+    verdicts.append((f"{key}: archive-wal / pgBackRest ≤ {lim} (median per pair)", ratios["pgbackrest"].median,
+                     ratios["pgbackrest"].median <= lim))
+    if corpus == "pgbench":
+        verdicts.append((f"{key}: archive-wal / floor ≤ 1.3", ratios["floor"].median, ratios["floor"].median <= 1.3))
+    verdicts.append((f"{key}: compressed size ≤ pgBackRest (ratio)", size, size <= 1))
+    verdicts.append((f"{key}: peak RSS ≤ 32 MiB", by["pgbak"]["rss_max"], by["pgbak"]["rss_max"] <= 32))
+
+    rrows, rratios = summarise(restore, "pgbak restore-wal", ["pgbackrest archive-get"], insize)
+    md.append("\n#### restore-wal (alternating with pgbackrest archive-get)\n\n"
+              "| tool | median ms | p95 ms | CPU ms | peak RSS MiB (max) |\n|---|---:|---:|---:|---:|\n")
+    for r in rrows:
+        md.append(f"| {r['tool']} | {r['median']:.1f} | {r['p95']:.1f} | {r['cpu']:.1f} | {r['rss_max']:.1f} |\n")
+    md.append("\n" + Spread.header + rratios["pgbackrest archive-get"].row("pgbak restore-wal / archive-get"))
+    rr = [r for r in rrows if r["tool"] == "pgbak restore-wal"][0]["median"] / by["pgbak"]["median"]
+    md.append(f"\nrestore-wal median / archive-wal median: {rr:.3f}\n")
+    verdicts.append((f"{key}: restore-wal median ≤ 0.5 × archive-wal", rr, rr <= 0.5))
 
 
 def main():
@@ -294,6 +386,7 @@ def main():
     ap.add_argument("--limit", type=int, default=0, help="segments per corpus (0 = all)")
     ap.add_argument("--pgbak-args", default="", help="extra global options for pgbak, e.g. '--compress-level 1'")
     ap.add_argument("--corpus", action="append", help="pgbench and/or random (default both)")
+    ap.add_argument("--busy", action="store_true", help="run every corpus again under bench/load.sh's pgbench load")
     ap.add_argument("--variant", action="append", default=[],
                     help="NAME=BINARY[:ARGS] another pgbak build/setting, alternated with the rest (tuning)")
     ap.add_argument("--out", default=os.path.join(BENCH, "RESULTS.md"))
@@ -301,7 +394,7 @@ def main():
     ap.add_argument("--extra-md", action="append", default=[], help="markdown files appended to the report")
     args = ap.parse_args()
 
-    work = os.path.join(BENCH, "work")
+    work = os.path.join(BENCH, "work", "archive")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     pgbak = Pgbak(os.path.abspath(args.pgbak), work, args.pgbak_args.split())
@@ -316,8 +409,6 @@ def main():
         if venv:
             t.env = dict(os.environ, **dict(kv.split("=", 1) for kv in venv.split(",")))
         tools.append(t)
-    can_restore = available(pgbak.bin, "restore-wal")
-    can_verify = available(pgbak.bin, "verify")
 
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     md = [
@@ -330,72 +421,22 @@ def main():
         "Tools alternate on the same segment (rotating order, segment pre-read into the page cache), "
         f"each into fresh directories per pass; {args.passes} pass(es). "
         "Wall = spawn to exit; CPU = user+sys of the process; RSS = peak resident set (rusage maxrss). "
-        "Ratios are per segment pair (same segment, same pass), median and p95 of the ratios. "
-        f"pgbak options: `{args.pgbak_args or '(defaults)'}`; floor = `zstd -q -3 -c SEG > OUT && sync OUT`.\n",
+        "Ratios are per segment pair (same segment, same pass): min, median, p95 and max of the wall "
+        "ratios, median of the CPU ratios. "
+        f"pgbak options: `{args.pgbak_args or '(defaults)'}`; floor = `zstd -q -3 -T2 -c SEG > OUT && "
+        "sync OUT DIR` (two threads, fsync of the file and its directory, as pgbak). *idle*: nothing else "
+        "of the benchmark's runs; *busy*: `bench/load.sh` keeps a server under `pgbench -c 4 -j 2` "
+        "(TPC-B-like) on both cores while the tools alternate.\n",
     ]
     verdicts = []
-    for corpus in args.corpus or ["pgbench", "random"]:
-        cdir = os.path.join(CACHE, "corpus", corpus)
-        segs = sorted(os.path.join(cdir, s) for s in os.listdir(cdir))
-        if args.limit:
-            segs = segs[: args.limit]
-        insize = sum(os.path.getsize(s) for s in segs) * args.passes
-        results = {}
-        restore = {}
-        verify = []
-        for p in range(args.passes):
-            tag = f"{corpus}-{p}"
-            log(f"{corpus}: pass {p + 1}/{args.passes}, {len(segs)} segments")
-            random.seed(p)
-            bench_archive(tools, segs, tag, results)
-            if can_restore:
-                for k, v in bench_restore(pgbak, pgbr, segs, tag, work).items():
-                    restore.setdefault(k, []).extend(v)
-            if can_verify:
-                rc, wall, cpu, rss = run_measured([pgbak.bin, "-D", pgbak.dir, "verify"], stdout=os.open(os.devnull, os.O_WRONLY))
-                verify.append((rc, wall, sum(os.path.getsize(s) for s in segs)))
-        rows, ratios = summarise(results, "pgbak", ["pgbackrest", "floor"] + [t.name for t in tools[3:]], insize)
-        md.append(f"\n### corpus `{corpus}`: {len(segs)} segments × {args.passes} pass(es)\n\n")
-        md.append("| tool | median ms | p95 ms | CPU ms (median) | peak RSS MiB (median / max) | compressed bytes per segment | of input |\n")
-        md.append("|---|---:|---:|---:|---:|---:|---:|\n")
-        for r in rows:
-            md.append(
-                f"| {r['tool']} | {r['median']:.1f} | {r['p95']:.1f} | {r['cpu']:.1f} | "
-                f"{r['rss_med']:.1f} / {r['rss_max']:.1f} | {r['bytes']:,.0f} | {100 * r['ratio_size']:.2f}% |\n"
-            )
-        md.append("\n| pair (wall, per segment) | median ratio | p95 ratio | pairs |\n|---|---:|---:|---:|\n")
-        for other, (med, p95, n) in ratios.items():
-            md.append(f"| pgbak / {other} | {med:.3f} | {p95:.3f} | {n} |\n")
-        by = {r["tool"]: r for r in rows}
-        size_ok = by["pgbak"]["bytes"] <= by["pgbackrest"]["bytes"]
-        md.append(
-            f"\nCompressed size pgbak / pgBackRest: {by['pgbak']['bytes'] / by['pgbackrest']['bytes']:.4f}"
-            f" ({'≤' if size_ok else '>'} 1).\n"
-        )
-        lim = 0.5 if corpus == "pgbench" else 0.7
-        verdicts.append((f"{corpus}: archive-wal / pgBackRest ≤ {lim}", ratios["pgbackrest"][0], ratios["pgbackrest"][0] <= lim))
-        if corpus == "pgbench":
-            verdicts.append(("pgbench: archive-wal / floor ≤ 1.3", ratios["floor"][0], ratios["floor"][0] <= 1.3))
-        verdicts.append((f"{corpus}: compressed size ≤ pgBackRest (ratio)", by["pgbak"]["bytes"] / by["pgbackrest"]["bytes"], size_ok))
-        verdicts.append((f"{corpus}: peak RSS ≤ 32 MiB", by["pgbak"]["rss_max"], by["pgbak"]["rss_max"] <= 32))
-
-        if can_restore:
-            rrows, rratios = summarise(restore, "pgbak restore-wal", ["pgbackrest archive-get"], insize)
-            md.append("\n#### restore-wal (alternating with pgbackrest archive-get)\n\n| tool | median ms | p95 ms | CPU ms | peak RSS MiB (max) |\n|---|---:|---:|---:|---:|\n")
-            for r in rrows:
-                md.append(f"| {r['tool']} | {r['median']:.1f} | {r['p95']:.1f} | {r['cpu']:.1f} | {r['rss_max']:.1f} |\n")
-            med, p95, n = rratios["pgbackrest archive-get"]
-            rw = by["pgbak"]["median"]
-            rr = [r for r in rrows if r["tool"] == "pgbak restore-wal"][0]["median"]
-            md.append(f"\npgbak restore-wal / archive-get (per pair): median {med:.3f}, p95 {p95:.3f}; restore-wal median / archive-wal median: {rr / rw:.3f}\n")
-            verdicts.append((f"{corpus}: restore-wal median ≤ 0.5 × archive-wal", rr / rw, rr / rw <= 0.5))
-        else:
-            md.append("\nrestore-wal: not available yet (`pgbak help restore-wal` fails).\n")
-        if can_verify:
-            lines = [f"{mb / 2**20 / wall:.0f} MB/s (exit {rc}, {wall:.2f} s)" for rc, wall, mb in verify]
-            md.append(f"\nverify of the pgbak directory: {'; '.join(lines)}\n")
-        else:
-            md.append("\nverify: not available yet (`pgbak help verify` fails).\n")
+    conditions = ["idle", "busy"] if args.busy else ["idle"]
+    for condition in conditions:
+        for corpus in args.corpus or ["pgbench", "random"]:
+            if condition == "busy":
+                with Load():
+                    run_corpus(args, tools, pgbak, pgbr, corpus, condition, work, md, verdicts)
+            else:
+                run_corpus(args, tools, pgbak, pgbr, corpus, condition, work, md, verdicts)
 
     for extra in args.extra_md:
         with open(extra) as f:

@@ -5,8 +5,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "pgbak_config.h"
 #include "io/error.h"
+#include "pgbak_config.h"
 
 namespace po = boost::program_options;
 
@@ -16,6 +16,7 @@ Config default_config() {
   return Config{
       .compress_level = PGBAK_DEFAULT_COMPRESS_LEVEL,
       .compress_threads = PGBAK_DEFAULT_COMPRESS_THREADS,
+      .snapshot_compress_level = PGBAK_DEFAULT_SNAPSHOT_COMPRESS_LEVEL,
       .snapshot_compress_workers = PGBAK_DEFAULT_SNAPSHOT_COMPRESS_WORKERS,
       .snapshot_compression = PGBAK_DEFAULT_SNAPSHOT_COMPRESSION,
       .backoff_start = PGBAK_DEFAULT_BACKOFF_START,
@@ -37,8 +38,9 @@ po::options_description config_options(Config& c) {
   po::options_description d("Settings (pgbak.conf keys; also accepted as --KEY VALUE)");
   // clang-format off
   d.add_options()
-    ("compress-level", po::value(&c.compress_level)->default_value(c.compress_level), "zstd level for WAL and base backups (1-19)")
+    ("compress-level", po::value(&c.compress_level)->default_value(c.compress_level), "zstd level for WAL (1-19)")
     ("compress-threads", po::value(&c.compress_threads)->default_value(c.compress_threads), "threads compressing a WAL segment, one zstd frame each")
+    ("snapshot-compress-level", po::value(&c.snapshot_compress_level)->default_value(c.snapshot_compress_level), "zstd level for base backups (1-19)")
     ("snapshot-compress-workers", po::value(&c.snapshot_compress_workers)->default_value(c.snapshot_compress_workers), "zstd worker threads for base backups (the server's or pgbak's)")
     ("snapshot-compression", po::value(&c.snapshot_compression)->default_value(c.snapshot_compression), "who compresses base backups: auto, server (PostgreSQL 15+) or client (pgbak)")
     ("backoff-start", po::value(&c.backoff_start)->default_value(c.backoff_start), "first retry delay of a failing sync, seconds")
@@ -130,6 +132,9 @@ void validate_config(const Config& c, const std::function<std::string(const std:
                      "': " + why);
   };
   if (c.compress_level < 1 || c.compress_level > 19) bad("compress-level", "must be 1 to 19");
+  if (c.snapshot_compress_level < 1 || c.snapshot_compress_level > 19) {
+    bad("snapshot-compress-level", "must be 1 to 19");
+  }
   if (c.compress_threads < 1 || c.compress_threads > 16) bad("compress-threads", "must be 1 to 16");
   if (c.snapshot_compress_workers < 0 || c.snapshot_compress_workers > 64) {
     bad("snapshot-compress-workers", "must be 0 to 64");

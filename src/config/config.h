@@ -12,6 +12,7 @@ namespace pgbak {
 struct Config {
   int compress_level;
   int compress_threads;
+  int snapshot_compress_level;
   int snapshot_compress_workers;
   std::string snapshot_compression;  // "auto", "server" or "client" (validated)
   double backoff_start;

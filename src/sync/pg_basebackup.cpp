@@ -121,7 +121,8 @@ std::vector<std::string> basebackup_argv(const std::string& program, const Confi
                                          const SnapshotCompression& compression) {
   std::vector<std::string> argv = {program, "-D", "-", "-Ft", "-X", "none"};
   if (compression.by_server) {
-    std::string spec = "--compress=server-zstd:level=" + std::to_string(config.compress_level);
+    std::string spec =
+        "--compress=server-zstd:level=" + std::to_string(config.snapshot_compress_level);
     if (config.snapshot_compress_workers > 0) {
       spec += ",workers=" + std::to_string(config.snapshot_compress_workers);
     }

@@ -85,7 +85,8 @@ class ServerCompressed : public StorageSink {
 class ClientCompressed : public StorageSink {
  public:
   ClientCompressed(const Config& config, Sink& out, const std::string& display)
-      : stored_(config, out, config.compress_level, config.snapshot_compress_workers, display) {}
+      : stored_(config, out, config.snapshot_compress_level, config.snapshot_compress_workers,
+                display) {}
   void write(std::span<const std::byte> data) override { stored_.write(data); }
   void finish() override { stored_.finish(); }
 
@@ -97,7 +98,7 @@ class ClientCompressed : public StorageSink {
 std::string describe(const SnapshotCompression& how, const Config& config) {
   int workers = config.snapshot_compress_workers;
   std::string text = how.by_server ? "compressed by the server" : "compressed by pgbak";
-  text += " (zstd level " + std::to_string(config.compress_level) + ", " +
+  text += " (zstd level " + std::to_string(config.snapshot_compress_level) + ", " +
           (workers > 0 ? std::to_string(workers) + (workers == 1 ? " worker" : " workers")
                        : std::string("no worker threads")) +
           ")";

@@ -27,7 +27,7 @@ check_of() { zstd -lv "$1" 2>/dev/null | sed -n 's/^Check: \([A-Za-z0-9]*\).*/\1
 listed_digest() { awk '$2 == "base.tzst" {print $1}' "$1/SHA256SUMS"; }
 
 # auto on PostgreSQL 15: the server compressed it, without content checksum; SHA256SUMS has it.
-assert_eq "snapshot: compressed by the server (zstd level 3, 2 workers)" "$(who_compressed "$gen1")" \
+assert_eq "snapshot: compressed by the server (zstd level 1, 2 workers)" "$(who_compressed "$gen1")" \
   "sync.log of the first snapshot"
 assert_eq None "$(check_of "$g1/base.tzst")" "zstd content checksum of a server-compressed base"
 assert_eq "$(sha256sum <"$g1/base.tzst" | cut -d' ' -f1)" "$(listed_digest "$g1")" "SHA256SUMS entry of base.tzst"
@@ -42,7 +42,7 @@ assert_exit 0 _e2e_with main pgbak_run -q full-sync --snapshot-compression clien
 gen2=$(readlink "$PGBAK/current")
 g2=$PGBAK/$gen2
 [[ $gen2 != "$gen1" ]] || fail "full-sync did not start a new generation"
-assert_eq "snapshot: compressed by pgbak (zstd level 3, 2 workers)" "$(who_compressed "$gen2")" \
+assert_eq "snapshot: compressed by pgbak (zstd level 1, 2 workers)" "$(who_compressed "$gen2")" \
   "sync.log of the client-compressed snapshot"
 assert_eq XXH64 "$(check_of "$g2/base.tzst")" "zstd content checksum of a client-compressed base"
 ok "--snapshot-compression client: generation $gen2's base compressed by pgbak (Check: XXH64)"
@@ -69,7 +69,7 @@ EOF
 chmod 755 "$T/old-bin/pg_basebackup"
 assert_exit 0 _e2e_with main pgbak_run -q full-sync --pg-bindir "$T/old-bin"
 gen3=$(readlink "$PGBAK/current")
-assert_match "^snapshot: compressed by pgbak \(zstd level 3, 2 workers\): pg_basebackup is version 14, " \
+assert_match "^snapshot: compressed by pgbak \(zstd level 1, 2 workers\): pg_basebackup is version 14, " \
   "$(who_compressed "$gen3")" "sync.log of a snapshot with an old pg_basebackup"
 assert_eq XXH64 "$(check_of "$PGBAK/$gen3/base.tzst")" "content checksum with an old pg_basebackup"
 ok "auto with pg_basebackup 14: compressed by pgbak"
@@ -109,9 +109,11 @@ ok "verify reports the damaged base: $problem"
 restore_fails damaged_start 100
 ok "base damaged before its backup_label: the same SHA-256 error"
 
-# The same tar recompressed (a valid zstd stream, but not the file the snapshot wrote): verify
-# decompresses it fully and finds its SHA-256 differs; restore refuses it as well.
-zstd -qdc "$T/base.tzst.intact" | zstd -q -1 --no-check -o "$g1/base.tzst" --force
+# The same tar recompressed (a valid zstd stream, but not the file the snapshot wrote: another
+# level than snapshot-compress-level's 1): verify decompresses it fully and finds its SHA-256
+# differs; restore refuses it as well.
+zstd -qdc "$T/base.tzst.intact" | zstd -q -4 --no-check -o "$g1/base.tzst" --force
+cmp -s "$T/base.tzst.intact" "$g1/base.tzst" && fail "the recompressed base is the same file"
 assert_exit 1 pgbak_run verify "$gen1"
 assert_match "$g1/base.tzst: SHA-256 [0-9a-f]+ differs from SHA256SUMS" "$LAST_STDOUT" \
   "verify of a recompressed base"

@@ -139,9 +139,11 @@ BOOST_AUTO_TEST_CASE(pg_basebackup_lookup_and_arguments) {
   BOOST_TEST(basebackup_argv(fake, c, SnapshotCompression{}) == want,
              boost::test_tools::per_element());
 
-  // The server compresses: no manifest, server-side zstd at compress-level with the workers,
-  // before basebackup-options (whose own --compress would win, and be refused as not zstd).
-  c.compress_level = 5;
+  // The server compresses: no manifest, server-side zstd at snapshot-compress-level with the
+  // workers, before basebackup-options (whose own --compress would win, and be refused as not
+  // zstd).
+  c.compress_level = 7;  // WAL's level: not the snapshot's
+  c.snapshot_compress_level = 5;
   c.snapshot_compress_workers = 2;
   SnapshotCompression server{.by_server = true, .why = ""};
   want.insert(want.begin() + 6, {"--no-manifest", "--compress=server-zstd:level=5,workers=2"});
