@@ -2,12 +2,15 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <set>
 
 #include "cli/command_table.h"
+#include "cli/run_as_owner.h"
+#include "config/spelling.h"
 #include "crypto/keys.h"
 #include "io/error.h"
 #include "io/file.h"
@@ -156,8 +159,9 @@ std::optional<Invocation> parse_invocation(int argc, char** argv, const Command*
       // `pgbak help X` and `pgbak X --help` describe X; bare `--help` or `help` list everything.
       const Command* about = cmd;
       if (help_command) {
-        about = vm.count("args") ? &command_or_usage_error(vm["args"].as<std::vector<std::string>>()[0])
-                                 : nullptr;
+        about = vm.count("args")
+                    ? &command_or_usage_error(vm["args"].as<std::vector<std::string>>()[0])
+                    : nullptr;
       }
       if (about != nullptr) {
         print_command_help(std::cout, *about);
@@ -167,21 +171,27 @@ std::optional<Invocation> parse_invocation(int argc, char** argv, const Command*
       return std::nullopt;
     }
     po::notify(vm);
+  } catch (const po::unknown_option& e) {
+    std::vector<std::string> known;
+    for (const auto& o : all.options()) known.push_back("--" + o->long_name());
+    throw UsageError(e.what() + did_you_mean(e.get_option_name(), known));
   } catch (const po::error& e) {
     throw UsageError(e.what());
   }
 
   inv.command = cmd->name;
-  inv.args = vm.count("args") ? vm["args"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  inv.args =
+      vm.count("args") ? vm["args"].as<std::vector<std::string>>() : std::vector<std::string>{};
   if (static_cast<int>(inv.args.size()) < cmd->min_args ||
       (cmd->max_args >= 0 && static_cast<int>(inv.args.size()) > cmd->max_args)) {
-    throw UsageError(std::string(inv.args.size() < static_cast<size_t>(cmd->min_args) ? "missing"
-                                                                                       : "too many") +
-                     " arguments (usage: pgbak " + cmd->name + " " + cmd->synopsis + ")");
+    throw UsageError(
+        std::string(inv.args.size() < static_cast<size_t>(cmd->min_args) ? "missing" : "too many") +
+        " arguments (usage: pgbak " + cmd->name + " " + cmd->synopsis + ")");
   }
 
   const char* env_dir = std::getenv("PGBAK");
   inv.dir = absolute(!g.dir.empty() ? g.dir : (env_dir != nullptr ? env_dir : ""));
+  check_runs_as_owner(inv.command, inv.dir);
   inv.config_explicit = !g.config.empty();
   inv.config_path = inv.config_explicit ? absolute(g.config)
                                         : (inv.dir.empty() ? "" : path_join(inv.dir, "pgbak.conf"));
@@ -190,7 +200,10 @@ std::optional<Invocation> parse_invocation(int argc, char** argv, const Command*
   for (const auto& [key, value] : vm) {
     if (!value.defaulted()) from_command_line.insert(key);
   }
-  if (!inv.config_path.empty()) {
+  // A directory this user cannot enter (only init gets this far with one) is reported by the
+  // command, not as an unreadable pgbak.conf inside it.
+  bool dir_closed = !inv.config_explicit && ::access(inv.dir.c_str(), X_OK) != 0 && errno == EACCES;
+  if (!inv.config_path.empty() && !dir_closed) {
     load_config_file(inv.config_path, inv.config_explicit, settings, vm);
     try {
       po::notify(vm);
@@ -204,9 +217,20 @@ std::optional<Invocation> parse_invocation(int argc, char** argv, const Command*
   });
   validate_key_settings(inv.config, inv.dir);
   inv.verbosity = g.quiet ? -1 : (g.verbose ? 1 : 0);
+  inv.argv.assign(argv, argv + argc);
   inv.vm = std::move(vm);
   *chosen = cmd;
   return inv;
+}
+
+Config reload_settings(const Invocation& inv) {
+  std::vector<char*> argv;
+  for (const std::string& a : inv.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  const Command* cmd = nullptr;
+  std::optional<Invocation> again =
+      parse_invocation(static_cast<int>(argv.size()), argv.data(), &cmd);
+  if (!again) throw UsageError("cannot read the settings again");
+  return again->config;
 }
 
 int run_cli(int argc, char** argv) {

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "config/spelling.h"
 
 namespace pgbak {
 namespace {
@@ -17,16 +18,16 @@ const Command kCommands[] = {
   {"sync", nullptr, "", "do pending or interrupted work; wait for a sync that is running",
    add_sync_options, 0, 0, run_sync},
   {"force-sync", nullptr, "", "run the backup script now (after any pending snapshot)",
-   nullptr, 0, 0, run_force_sync},
+   add_force_sync_options, 0, 0, run_force_sync},
   {"full-sync", nullptr, "", "take a snapshot now, then run the backup script",
-   nullptr, 0, 0, run_full_sync},
+   add_force_sync_options, 0, 0, run_full_sync},
   {"wait", nullptr, "[TIMEOUT]", "wait until no sync runs; TIMEOUT seconds (0 = just test), exit 1 on timeout",
    nullptr, 0, 1, run_wait},
   {"restore-wal", nullptr, "NAME DEST",
    "restore one archived WAL file (restore_command = 'pgbak restore-wal %f %p')", nullptr, 2, 2,
    run_restore_wal},
-  {"restore", nullptr, "PGDATA", "make a data directory that recovers from the archive",
-   add_restore_options, 1, 1, run_restore},
+  {"restore", nullptr, "PGDATA | --cluster VERSION/NAME", "make a data directory that recovers from the archive",
+   add_restore_options, 0, 1, run_restore},
   {"verify", nullptr, "[GENERATION...]",
    "check every file, checksum and the WAL's continuity of the generations (default: all)",
    nullptr, 0, -1, run_verify},
@@ -42,24 +43,11 @@ const Command kCommands[] = {
 };
 // clang-format on
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
 }  // namespace
 
-std::span<const Command> command_table() { return kCommands; }
+std::span<const Command> command_table() {
+  return kCommands;
+}
 
 const Command* find_command(const std::string& name) {
   for (const Command& c : kCommands) {
@@ -69,16 +57,9 @@ const Command* find_command(const std::string& name) {
 }
 
 std::string suggest_command(const std::string& typo) {
-  std::string best;
-  size_t best_distance = 3;  // suggest only near misses
-  for (const Command& c : kCommands) {
-    size_t d = edit_distance(typo, c.name);
-    if (d < best_distance) {
-      best_distance = d;
-      best = c.name;
-    }
-  }
-  return best;
+  std::vector<std::string> names;
+  for (const Command& c : kCommands) names.emplace_back(c.name);
+  return closest_name(typo, names);
 }
 
 }  // namespace pgbak

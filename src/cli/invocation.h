@@ -17,6 +17,7 @@ struct Invocation {
   Config config;
   int verbosity = 0;  // -1 with -q, 1 with -v
   std::vector<std::string> args;
+  std::vector<std::string> argv;             // the whole command line, to read the settings again
   boost::program_options::variables_map vm;  // command options
 
   // The backup directory, or a usage error when neither -D nor $PGBAK gave one.

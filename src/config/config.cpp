@@ -3,8 +3,12 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
+#include <set>
 #include <sstream>
 
+#include "config/config_file.h"
+#include "config/spelling.h"
 #include "io/error.h"
 #include "pgbak_config.h"
 
@@ -28,6 +32,7 @@ Config default_config() {
       .basebackup_options = PGBAK_DEFAULT_BASEBACKUP_OPTIONS,
       .conninfo = "",
       .log_max_bytes = PGBAK_DEFAULT_LOG_MAX_BYTES,
+      .sync_timeout = 0,
       .keep = 0,
       .encryption_key_file = "",
       .encryption_old_key_files = "",
@@ -52,6 +57,7 @@ po::options_description config_options(Config& c) {
     ("basebackup-options", po::value(&c.basebackup_options)->default_value(c.basebackup_options), "extra pg_basebackup options")
     ("conninfo", po::value(&c.conninfo)->default_value(c.conninfo), "libpq connection string (empty: PG* environment)")
     ("log-max-bytes", po::value(&c.log_max_bytes)->default_value(c.log_max_bytes), "size cap of sync.log")
+    ("sync-timeout", po::value(&c.sync_timeout)->default_value(c.sync_timeout), "seconds a foreground sync, force-sync or full-sync may take before it exits 1, leaving the work pending (0 = no limit)")
     ("keep", po::value(&c.keep)->default_value(c.keep), "generations the sync keeps after a successful backup run (0 = all)")
     ("encryption-key-file", po::value(&c.encryption_key_file)->default_value(c.encryption_key_file), "absolute path of the key new files are encrypted with (empty: no encryption)")
     ("encryption-old-key-files", po::value(&c.encryption_old_key_files)->default_value(c.encryption_old_key_files), "comma-separated key files kept for reading older files");
@@ -60,34 +66,6 @@ po::options_description config_options(Config& c) {
 }
 
 namespace {
-
-// The line of the config file that sets `key` (for error messages), or 0.
-int line_of_key(const std::string& path, const std::string& key) {
-  std::ifstream in(path);
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    auto start = line.find_first_not_of(" \t");
-    if (start == std::string::npos || line[start] == '#') continue;
-    auto eq = line.find('=');
-    std::string k = line.substr(start, eq == std::string::npos ? std::string::npos : eq - start);
-    k.erase(k.find_last_not_of(" \t") + 1);
-    if (k == key) return n;
-  }
-  return 0;
-}
-
-// The line of the config file whose text, trimmed, is `text` (for syntax errors), or 0.
-int line_of_text(const std::string& path, const std::string& text) {
-  std::ifstream in(path);
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    auto start = line.find_first_not_of(" \t");
-    if (start == std::string::npos) continue;
-    line.erase(line.find_last_not_of(" \t\r") + 1);
-    if (line.substr(start) == text) return n;
-  }
-  return 0;
-}
 
 std::string at_line(const std::string& path, int line) {
   if (line <= 0) return path;
@@ -98,28 +76,65 @@ std::string at_line(const std::string& path, int line) {
   return out;
 }
 
+// The whole file, or nullopt with errno set.
+std::optional<std::string> read_text(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The line that sets `key` last (the one that counts), or 0.
+int line_of_key(const std::vector<ConfigLine>& lines, const std::string& key) {
+  int found = 0;
+  for (const ConfigLine& l : lines) {
+    if (l.key == key) found = l.line;
+  }
+  return found;
+}
+
 }  // namespace
 
 std::string config_location(const std::string& path, const std::string& key) {
-  return at_line(path, line_of_key(path, key));
+  std::vector<ConfigLine> lines;
+  try {
+    if (auto text = read_text(path)) lines = parse_config_text(*text, path);
+  } catch (const UsageError&) {
+    // Reported when the file was loaded; here the line is only a courtesy.
+  }
+  return at_line(path, line_of_key(lines, key));
 }
 
 void load_config_file(const std::string& path, bool required, const po::options_description& desc,
                       po::variables_map& vm) {
-  std::ifstream in(path);
-  if (!in) {
+  std::optional<std::string> text = read_text(path);
+  if (!text) {
     if (!required && (errno == ENOENT || errno == ENOTDIR)) return;
     throw UsageError("cannot read config file '" + path + "': " + std::strerror(errno));
   }
+  std::vector<ConfigLine> lines = parse_config_text(*text, path);
+  std::vector<std::string> known;
+  for (const auto& o : desc.options()) known.push_back(o->long_name());
+  po::parsed_options parsed(&desc);
+  std::set<std::string> seen;
+  // As in postgresql.conf, the last line setting a key wins.
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+    if (desc.find_nothrow(it->key, false) == nullptr) {
+      throw UsageError("config file '" + at_line(path, it->line) + "': unknown setting '" +
+                       it->key + "'" + did_you_mean(it->key, known));
+    }
+    if (!seen.insert(it->key).second) continue;
+    po::option o(it->key, {it->value});
+    o.original_tokens = {it->key, it->value};
+    parsed.options.push_back(std::move(o));
+  }
   try {
-    po::store(po::parse_config_file(in, desc, false), vm);
-  } catch (const po::invalid_syntax& e) {
-    throw UsageError("config file '" + at_line(path, line_of_text(path, e.tokens())) +
-                     "': " + e.what());
+    po::store(parsed, vm);
   } catch (const po::error_with_option_name& e) {
     std::string key = e.get_option_name();
     if (key.rfind("--", 0) == 0) key = key.substr(2);
-    throw UsageError("config file '" + config_location(path, key) + "': " + e.what());
+    throw UsageError("config file '" + at_line(path, line_of_key(lines, key)) + "': " + e.what());
   } catch (const po::error& e) {
     throw UsageError("config file '" + path + "': " + e.what());
   }
@@ -150,6 +165,8 @@ void validate_config(const Config& c, const std::function<std::string(const std:
   if (c.snapshot_min_wal_files < 0) bad("snapshot-min-wal-files", "must not be negative");
   if (!(c.snapshot_wal_ratio > 0)) bad("snapshot-wal-ratio", "must be positive");
   if (c.keep < 0) bad("keep", "must not be negative");
+  if (!(c.sync_timeout >= 0 && c.sync_timeout <= 1e9))
+    bad("sync-timeout", "must be 0 to 1e9 seconds");
 }
 
 }  // namespace pgbak

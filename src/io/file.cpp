@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <memory>
 
 #include "io/error.h"
@@ -31,7 +32,8 @@ UniqueFd open_dir(const std::string& path, bool follow_symlink) {
   return open_or_throw(path, flags);
 }
 
-std::optional<UniqueFd> open_dir_at(int dirfd, const std::string& name, const std::string& display) {
+std::optional<UniqueFd> open_dir_at(int dirfd, const std::string& name,
+                                    const std::string& display) {
   int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     if (errno == ENOENT) return std::nullopt;
@@ -88,7 +90,8 @@ size_t file_size(int fd, const std::string& display) {
 
 MappedFile::MappedFile(int fd, size_t size, uint64_t offset) : size_(size) {
   if (size == 0) return;
-  void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, static_cast<off_t>(offset));
+  void* p =
+      ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, static_cast<off_t>(offset));
   if (p != MAP_FAILED) addr_ = p;
 }
 
@@ -98,6 +101,17 @@ MappedFile::~MappedFile() {
 
 void FdSink::write(std::span<const std::byte> data) {
   write_all(fd_, data.data(), data.size(), display_);
+}
+
+std::string this_program() {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n < 0) throw_sys("cannot find this program's path", "/proc/self/exe");
+  std::string path(buf, static_cast<size_t>(n));
+  // A binary replaced while running (an upgrade) shows as "PATH (deleted)": a command naming it
+  // would fail later.
+  if (::access(path.c_str(), X_OK) != 0) throw_sys("cannot use this program's path", path);
+  return path;
 }
 
 std::optional<std::string> read_small_file(int dirfd, const std::string& name,

@@ -30,6 +30,10 @@ size_t read_at(int fd, void* buf, size_t size, off_t offset, const std::string& 
 // Writes all of data or throws.
 void write_all(int fd, const void* data, size_t size, const std::string& display);
 
+// The absolute path of the running pgbak binary (/proc/self/exe); throws if it cannot be run
+// under that name (e.g. replaced by an upgrade while running: "PATH (deleted)").
+std::string this_program();
+
 // A whole small file as a string; empty optional if it does not exist.
 std::optional<std::string> read_small_file(int dirfd, const std::string& name,
                                            const std::string& display);

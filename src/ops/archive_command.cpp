@@ -49,6 +49,7 @@ ArchiveCommandInfo parse_archive_command(const std::string& command) {
   for (size_t i = 0; i < words.size(); ++i) {
     if (words[i].starts_with("PGBAK=")) info.dir = words[i].substr(6);
     if (!is_pgbak_program(words[i])) continue;
+    info.program = words[i];
     for (size_t j = i + 1; j < words.size(); ++j) {
       const std::string& w = words[j];
       if ((w == "-D" || w == "--dir") && j + 1 < words.size()) {

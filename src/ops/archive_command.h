@@ -8,6 +8,7 @@ namespace pgbak {
 
 struct ArchiveCommandInfo {
   bool calls_pgbak = false;        // runs a program named pgbak with archive-wal (or wal)
+  std::string program;             // that program as written ("pgbak", "/usr/bin/pgbak")
   std::optional<std::string> dir;  // the directory it names with -D/--dir or PGBAK=, if any
 };
 

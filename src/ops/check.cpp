@@ -1,18 +1,24 @@
 // `pgbak check`: is the server wired to this backup directory, and does archiving work?
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <thread>
 
 #include "cli/commands.h"
 #include "io/error.h"
+#include "io/file.h"
 #include "ops/archive_command.h"
 #include "pg/connection.h"
+#include "pg/identify_system.h"
 #include "repo/backup_dir.h"
+#include "repo/init.h"
 
 namespace po = boost::program_options;
 
@@ -45,6 +51,7 @@ class Report {
   void note(const std::string& line) {
     if (!quiet_) std::cout << "note: " << line << "\n";
   }
+  void warn(const std::string& line) { std::cerr << "pgbak: check warning: " << line << "\n"; }
   void fail(const std::string& line) {
     std::cerr << "pgbak: check failed: " << line << "\n";
     failed_ = true;
@@ -55,6 +62,78 @@ class Report {
   bool quiet_;
   bool failed_ = false;
 };
+
+// The server runs archive_command through sh with its own PATH (a service's, not a login
+// shell's): only an absolute path to an executable pgbak is sure to be found.
+void check_program(const std::string& program, Report& report) {
+  if (program.empty() || program[0] != '/') {
+    report.fail("archive_command calls '" + program +
+                "' without an absolute path; the server's PATH may not find it (HINT: write it "
+                "as '" +
+                this_program() + " -D DIR archive-wal %p')");
+  } else if (::access(program.c_str(), X_OK) != 0) {
+    report.fail("archive_command calls '" + program +
+                "', which cannot be run: " + std::strerror(errno));
+  } else {
+    report.ok("archive_command runs " + program);
+  }
+}
+
+// pg_stat_archiver: failing now (the last failure is newer than the last success) is a
+// failure; failures that archiving got past since are a warning. Their reasons are in the
+// server's log.
+void check_archiver(PgConnection& conn, Report& report) {
+  PgResult r = conn.exec(
+      "SELECT failed_count, coalesce(last_failed_wal, ''), coalesce(last_failed_time::text, ''), "
+      "(last_failed_time IS NOT NULL AND (last_archived_time IS NULL OR "
+      "last_failed_time > last_archived_time))::int FROM pg_stat_archiver",
+      "cannot read pg_stat_archiver");
+  std::string count = PQgetvalue(r.get(), 0, 0);
+  if (count == "0") {
+    report.ok("pg_stat_archiver: no failed archive attempts");
+    return;
+  }
+  std::string what = "pg_stat_archiver: " + count + " failed archive attempt(s), the last of " +
+                     PQgetvalue(r.get(), 0, 1) + " at " + PQgetvalue(r.get(), 0, 2);
+  if (std::string(PQgetvalue(r.get(), 0, 3)) == "1") {
+    report.fail(what + ", not followed by a success (HINT: the server's log says why)");
+  } else {
+    report.warn(what + "; archiving succeeded since");
+  }
+}
+
+// Snapshots need a replication connection with conninfo (pg_basebackup's kind): a role with
+// REPLICATION and a pg_hba.conf line for the replication pseudo-database.
+void check_replication(const std::string& conninfo, Report& report) {
+  try {
+    identify_system(conninfo);
+    report.ok("replication connection for snapshots works");
+  } catch (const Error& e) {
+    report.fail(std::string("snapshots need a replication connection: ") + e.what() +
+                " (HINT: the role needs REPLICATION, and pg_hba.conf a 'replication' line; "
+                "set conninfo in pgbak.conf)");
+  }
+}
+
+// init's example uploads nothing: backups then stay on this machine only.
+void check_backup_script(const BackupDir& dir, Report& report) {
+  std::string path = path_join(dir.path(), kBackupScript);
+  struct stat st;
+  if (::fstatat(dir.fd(), kBackupScript, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    report.fail(path + ": " + std::strerror(errno) +
+                " (HINT: pgbak init creates it; link it to an upload script)");
+    return;
+  }
+  // A link (to one of the upload scripts, or /bin/true) is a choice someone made.
+  if (S_ISREG(st.st_mode) &&
+      read_small_file(dir.fd(), kBackupScript, path) == std::string(example_backup_script())) {
+    report.warn(path +
+                " is still init's example, which uploads nothing: backups stay on this "
+                "machine only (HINT: link it to an upload script, see scripts/backup-rsync)");
+  } else {
+    report.ok(path + " is in place");
+  }
+}
 
 }  // namespace
 
@@ -82,7 +161,8 @@ int run_check(Invocation& inv) {
   std::string library =
       conn.value("SELECT current_setting('archive_library', true)", "cannot read archive_library")
           .value_or("");
-  std::string command = conn.value("SHOW archive_command", "cannot read archive_command").value_or("");
+  std::string command =
+      conn.value("SHOW archive_command", "cannot read archive_command").value_or("");
   ArchiveCommandInfo info = parse_archive_command(command);
   if (!library.empty()) {
     report.fail("archive_library = '" + library + "' takes precedence over archive_command");
@@ -96,10 +176,14 @@ int run_check(Invocation& inv) {
   } else {
     report.ok("archive_command calls pgbak for " + dir.path());
   }
+  if (library.empty() && info.calls_pgbak) check_program(info.program, report);
+  check_archiver(conn, report);
+  check_replication(inv.config.conninfo, report);
+  check_backup_script(dir, report);
 
-  std::string server_sysid =
-      conn.value("SELECT system_identifier FROM pg_control_system()", "cannot read system identifier")
-          .value_or("");
+  std::string server_sysid = conn.value("SELECT system_identifier FROM pg_control_system()",
+                                        "cannot read system identifier")
+                                 .value_or("");
   if (auto gen = dir.open_current()) {
     auto recorded = read_generation_sysid(*gen);
     if (!recorded) {
@@ -120,14 +204,17 @@ int run_check(Invocation& inv) {
                                    "cannot switch WAL (HINT: GRANT EXECUTE ON FUNCTION "
                                    "pg_switch_wal() to this role)")
                             .value_or("");
-  report.ok("switched WAL; waiting up to " + std::to_string(static_cast<int>(timeout)) +
-            " s for " + segment);
+  report.ok("switched WAL; waiting up to " + std::to_string(static_cast<int>(timeout)) + " s for " +
+            segment);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
   while (!archived(dir, segment)) {
     if (std::chrono::steady_clock::now() >= deadline) {
       std::string why = conn.value(
-          "SELECT coalesce(failed_count::text || ' failures, last ' || last_failed_wal, 'no failures') "
-          "FROM pg_stat_archiver", "cannot read pg_stat_archiver").value_or("");
+                                "SELECT coalesce(failed_count::text || ' failures, last ' || "
+                                "last_failed_wal, 'no failures') "
+                                "FROM pg_stat_archiver",
+                                "cannot read pg_stat_archiver")
+                            .value_or("");
       report.fail(segment + " was not archived within " + std::to_string(timeout) + " s (" + why +
                   ")");
       return 1;

@@ -25,4 +25,8 @@ std::string human_age(int64_t s) {
   return std::to_string(s / 86400) + "d";
 }
 
+std::string count_of(uint64_t n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
 }  // namespace pgbak

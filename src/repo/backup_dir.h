@@ -14,6 +14,8 @@ namespace pgbak {
 inline constexpr const char* kCurrentLink = "current";
 inline constexpr const char* kWalDir = "pg_wal";
 inline constexpr const char* kBaseFile = "base.tzst";
+// The cluster's configuration kept outside PGDATA (Debian clusters), see sync/cluster_config.h.
+inline constexpr const char* kConfigFile = "config.tzst";
 inline constexpr const char* kSumsFile = "SHA256SUMS";
 inline constexpr const char* kSysidFile = "system_identifier";
 inline constexpr const char* kScriptsDir = "scripts";

@@ -24,9 +24,11 @@
 #include "io/sha256.h"
 #include "io/tree.h"
 #include "io/zstd_stream.h"
+#include "ops/progress.h"
 #include "repo/backup_dir.h"
 #include "restore/base_backup.h"
 #include "restore/choose_generation.h"
+#include "restore/debian_cluster.h"
 #include "restore/recovery_conf.h"
 #include "restore/tar_extract.h"
 #include "wal/wal_name.h"
@@ -41,6 +43,7 @@ struct Request {
   GenerationChoice choice;
   RecoveryTarget target;
   std::string owner;
+  std::optional<DebianCluster> cluster;  // --cluster: PGDATA is its data directory
 };
 
 std::string option(const Invocation& inv, const char* name) {
@@ -49,9 +52,17 @@ std::string option(const Invocation& inv, const char* name) {
 
 Request parse_request(const Invocation& inv) {
   Request r;
+  std::string cluster = option(inv, "cluster");
+  if (cluster.empty() == inv.args.empty()) {
+    throw UsageError(
+        "give either PGDATA or --cluster VERSION/NAME (usage: pgbak restore PGDATA | "
+        "--cluster VERSION/NAME)");
+  }
+  if (!cluster.empty()) r.cluster = find_debian_cluster(cluster);
+  std::string given = r.cluster ? r.cluster->data_dir : inv.args[0];
   std::error_code ec;
-  std::filesystem::path p = std::filesystem::absolute(inv.args[0], ec).lexically_normal();
-  if (ec) throw UsageError("invalid PGDATA '" + inv.args[0] + "': " + ec.message());
+  std::filesystem::path p = std::filesystem::absolute(given, ec).lexically_normal();
+  if (ec) throw UsageError("invalid PGDATA '" + given + "': " + ec.message());
   r.pgdata = p.string();
   while (r.pgdata.size() > 1 && r.pgdata.back() == '/') r.pgdata.pop_back();
   if (r.pgdata == "/") throw UsageError("refusing to restore into '/'");
@@ -117,6 +128,13 @@ std::string describe(const BaseInfo& info) {
 }
 
 std::optional<TarExtractor::Owner> choose_owner(const Request& r, const BaseInfo& info) {
+  if (r.cluster && r.owner.empty()) {
+    if (::geteuid() != 0 && ::geteuid() != r.cluster->uid) {
+      throw UsageError("cluster " + r.cluster->version + "/" + r.cluster->name +
+                       " belongs to another user (HINT: run pgbak restore as root)");
+    }
+    return TarExtractor::Owner{r.cluster->uid, r.cluster->gid};
+  }
   if (!r.owner.empty()) {
     errno = 0;
     struct passwd* pw = ::getpwnam(r.owner.c_str());
@@ -133,26 +151,16 @@ std::optional<TarExtractor::Owner> choose_owner(const Request& r, const BaseInfo
       "(HINT: give the server's user with --owner USER)");
 }
 
-std::string self_path() {
-  char buf[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n < 0) throw_sys("cannot find this program's path", "/proc/self/exe");
-  std::string path(buf, static_cast<size_t>(n));
-  // A binary replaced while running (an upgrade) shows as "PATH (deleted)": a restore_command
-  // naming it would fail during recovery.
-  if (::access(path.c_str(), X_OK) != 0) throw_sys("cannot use this program's path", path);
-  return path;
-}
-
 // Passes the stored bytes of the base into extraction and hashes every one of them. A failure
 // of the extraction (an Error) is kept, not thrown, and the rest of the file is still hashed, so
 // that a damaged file is reported as such rather than by whatever its damage made the
 // decompressor or tar reader say.
 class HashedExtraction : public Sink {
  public:
-  explicit HashedExtraction(Sink& extract) : extract_(extract) {}
+  HashedExtraction(Sink& extract, ProgressMeter& meter) : extract_(extract), meter_(meter) {}
   void write(std::span<const std::byte> data) override {
     sha_.write(data);
+    meter_.add(data.size());
     run([&] { extract_.write(data); });
   }
   // Runs `f` (a step of the extraction) unless the extraction failed already; keeps its Error.
@@ -170,6 +178,7 @@ class HashedExtraction : public Sink {
 
  private:
   Sink& extract_;
+  ProgressMeter& meter_;
   Sha256 sha_;
   std::exception_ptr failure_;
 };
@@ -191,13 +200,17 @@ void extract_base(const Invocation& inv, const Generation& gen, int root,
   TarReader tar(extract, base);
   ZstdDecompressor zstd(tar, base);
   std::unique_ptr<StorageSink> opened = make_storage_reader(inv.config, zstd, stored, base);
-  HashedExtraction hashed(*opened);
+  struct stat st;
+  if (::fstat(in.get(), &st) != 0) throw_sys("cannot examine", base);
+  ProgressMeter meter("restore: " + stored, inv.verbosity >= 0, static_cast<uint64_t>(st.st_size));
+  HashedExtraction hashed(*opened, meter);
   pump(in.get(), hashed, base);
   hashed.run([&] {
     opened->finish();
     zstd.finish();
     tar.finish();
   });
+  meter.finish();
   std::string digest = hashed.hex_digest();
   if (expected && digest != *expected) throw damaged_base_error(base, digest, *expected);
   if (hashed.failure()) std::rethrow_exception(hashed.failure());
@@ -246,7 +259,7 @@ void restore_into(const Request& r, const Invocation& inv, const Generation& gen
 
     append_file(root.get(), "recovery.signal", "", path_join(r.pgdata, "recovery.signal"), owner);
     std::string command =
-        restore_command(self_path(), inv.dir, inv.config_explicit ? inv.config_path : "");
+        restore_command(this_program(), inv.dir, inv.config_explicit ? inv.config_path : "");
     std::time_t now = std::time(nullptr);
     char when[64];
     std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", std::localtime(&now));
@@ -278,6 +291,7 @@ void add_restore_options(po::options_description& d) {
     ("target-lsn", po::value<std::string>(), "recover up to this WAL location (recovery_target_lsn)")
     ("target-name", po::value<std::string>(), "recover up to this restore point (recovery_target_name)")
     ("target-action", po::value<std::string>(), "at the target: promote, pause or shutdown (recovery_target_action)")
+    ("cluster", po::value<std::string>(), "restore into Debian cluster VERSION/NAME (stopped, empty data directory) instead of PGDATA, with its configuration files")
     ("owner", po::value<std::string>(), "when root: owner of the restored files (default: the owner of the source cluster's files)");
   // clang-format on
 }
@@ -289,13 +303,26 @@ int run_restore(Invocation& inv) {
   auto [gen_name, info] = choose_generation(dir, r.choice, inv.config);
   auto owner = choose_owner(r, info);
   Generation gen = dir.open_generation(gen_name);
+  if (r.cluster) stored_cluster_config(gen);  // before anything is written
 
   std::string leaf = base_name(r.pgdata);
   std::string parent = r.pgdata.substr(0, r.pgdata.size() - leaf.size());
   if (parent.size() > 1) parent.pop_back();
   restore_into(r, inv, gen, owner, parent, leaf, pgdata_exists);
 
-  if (inv.verbosity >= 0) {
+  std::string config_note;
+  if (r.cluster) config_note = restore_cluster_config(inv.config, gen, *r.cluster);
+
+  if (inv.verbosity >= 0 && r.cluster) {
+    std::cout << "restored generation " << gen.name << " (" << describe(info) << ") into cluster "
+              << r.cluster->version << "/" << r.cluster->name << " (" << r.pgdata << ")\n"
+              << config_note << "\n"
+              << "recovery: "
+              << (r.target.setting.empty() ? "to the end of the archived WAL"
+                                           : r.target.setting + " = '" + r.target.value + "'")
+              << "\nnext: pg_ctlcluster " << r.cluster->version << " " << r.cluster->name
+              << " start\n";
+  } else if (inv.verbosity >= 0) {
     std::cout << "restored generation " << gen.name << " (" << describe(info) << ") into "
               << r.pgdata << "\n";
     std::cout << "recovery: "

@@ -44,6 +44,12 @@ double Backoff::delay_after(int failures) const {
   return std::min(d, max_);
 }
 
+void Backoff::reconfigure(double start, double factor, double max) {
+  start_ = start;
+  factor_ = factor;
+  max_ = max;
+}
+
 double Backoff::record_failure(double now) {
   ++failures_;
   double d = delay_after(failures_);

@@ -25,6 +25,9 @@ class Backoff {
   // Delay that follows the n-th consecutive failure (n >= 1); 0 for n <= 0.
   double delay_after(int failures) const;
 
+  // New parameters (settings re-read); the failure count and the next attempt stay.
+  void reconfigure(double start, double factor, double max);
+
   // Records a failure at time `now`; returns the delay until the next attempt.
   double record_failure(double now);
   void record_success();

@@ -48,6 +48,7 @@ std::string format_checksums(const std::map<std::string, std::string>& sums) {
 std::vector<std::string> checksummed_files(const Generation& g) {
   std::vector<std::string> files;
   if (auto base = find_stored(g.dir.get(), kBaseFile)) files.push_back(*base);
+  if (auto conf = find_stored(g.dir.get(), kConfigFile)) files.push_back(*conf);
   for (const auto& name : list_dir(g.wal_dir.get(), path_join(g.path, kWalDir))) {
     auto original = original_name(name, ".zst");
     if (original && parse_wal_name(*original)) files.push_back(std::string(kWalDir) + "/" + name);

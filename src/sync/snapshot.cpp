@@ -16,7 +16,9 @@
 #include "io/hex.h"
 #include "io/sha256.h"
 #include "io/zstd_stream.h"
+#include "ops/progress.h"
 #include "pg/identify_system.h"
+#include "sync/cluster_config.h"
 #include "sync/heuristic.h"
 #include "sync/pg_basebackup.h"
 #include "sync/process.h"
@@ -32,15 +34,17 @@ constexpr size_t kMidSnapshotBytes = 1 << 20;
 // Passes pg_basebackup's stream on, giving the "mid-snapshot" fault point its moment.
 class StreamProgress : public Sink {
  public:
-  explicit StreamProgress(Sink& out) : out_(out) {}
+  StreamProgress(Sink& out, ProgressMeter& meter) : out_(out), meter_(meter) {}
   void write(std::span<const std::byte> data) override {
     out_.write(data);
     seen_ += data.size();
+    meter_.add(data.size());
     if (seen_ >= kMidSnapshotBytes) fault_point("mid-snapshot");
   }
 
  private:
   Sink& out_;
+  ProgressMeter& meter_;
   size_t seen_ = 0;
 };
 
@@ -165,8 +169,10 @@ Snapshot take_snapshot(const BackupDir& dir, StateFile& state, const Config& con
   data.write.reset();
   err.write.reset();
   OutputTail tail(std::move(err.read), kTailBytes, echo ? 2 : -1);
-  StreamProgress progress(*encode);
+  ProgressMeter meter("snapshot: pg_basebackup's stream", echo);
+  StreamProgress progress(*encode, meter);
   pump(data.read.get(), progress, "pg_basebackup's output");
+  meter.finish();
   int status = child.wait();
   std::string messages = tail.finish();
   if (!exited_successfully(status)) {
@@ -180,7 +186,12 @@ Snapshot take_snapshot(const BackupDir& dir, StateFile& state, const Config& con
   encode->finish();
   fault_point("snapshot-before-commit");
   if (!out.commit()) throw Error("cannot store '" + display + "': it exists already");
-  return Snapshot{.generation = name, .base_file = stored, .digest = hashed.hex_digest()};
+  Snapshot snap{
+      .generation = name, .base_file = stored, .digest = hashed.hex_digest(), .extra_digests = {}};
+  if (auto conf = store_cluster_config(gen, config, id.system_identifier, log)) {
+    snap.extra_digests[conf->file] = conf->digest;
+  }
+  return snap;
 }
 
 }  // namespace pgbak

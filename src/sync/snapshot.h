@@ -2,6 +2,7 @@
 // stored as its base.tzst.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "config/config.h"
@@ -16,6 +17,8 @@ struct Snapshot {
   std::string generation;  // its name
   std::string base_file;   // base.tzst or base.tzst.enc
   std::string digest;      // SHA-256 of base_file as written (lower-case hex), for SHA256SUMS
+  // Further files stored with it (config.tzst of a Debian cluster), name -> SHA-256.
+  std::map<std::string, std::string> extra_digests;
 };
 
 // Makes a generation current for the snapshot (under the STATE lock, so archive-wal sees one
@@ -24,7 +27,9 @@ struct Snapshot {
 // `pg_basebackup -D - -Ft -X none` into base.tzst, durably and never partially: compressed by the
 // server (snapshot-compression, see choose_snapshot_compression) and stored as it comes, or
 // compressed here. Every WAL file from the backup's start lands in this generation, because it
-// was current before the backup began. Throws Error on failure (the generation stays current).
+// was current before the backup began. Then stores the cluster's configuration kept outside the
+// data directory, if any (store_cluster_config). Throws Error on failure (the generation stays
+// current).
 Snapshot take_snapshot(const BackupDir& dir, StateFile& state, const Config& config, SyncLog& log,
                        bool echo);
 

@@ -4,23 +4,55 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <optional>
+
+#include "cli/cli.h"
 #include "cli/commands.h"
 #include "io/error.h"
 #include "repo/backup_dir.h"
 #include "state/state_file.h"
 #include "sync/sync_loop.h"
+#include "sync/wait.h"
 
 namespace po = boost::program_options;
 
 namespace pgbak {
 namespace {
 
+// A foreground sync's --timeout (or the sync-timeout setting): seconds, 0 for none.
+struct Timeout {
+  double seconds = 0;
+  double deadline = 0;  // on system_clock()
+
+  explicit Timeout(double s) : seconds(s), deadline(system_clock().now() + s) {}
+  std::optional<double> limit() const {
+    return seconds > 0 ? std::optional(deadline) : std::nullopt;
+  }
+  bool passed() const { return seconds > 0 && system_clock().now() >= deadline; }
+  std::string text() const {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", seconds);
+    return buf;
+  }
+};
+
 void run_loop(const Invocation& inv, const BackupDir& dir, StateFile& state, SyncLog& log,
-              bool foreground) {
+              bool foreground, const Timeout& timeout = Timeout(0)) {
   log.attach_file(dir.fd(), dir.path(), inv.config.log_max_bytes);
-  SyncContext ctx{dir, state, inv.config, log, system_clock(), foreground};
+  SyncContext ctx{.dir = dir,
+                  .state = state,
+                  .config = inv.config,
+                  .log = log,
+                  .clock = system_clock(),
+                  .echo = foreground && inv.verbosity >= 0,
+                  .reload = [&inv] { return reload_settings(inv); },
+                  .deadline = timeout.limit()};
   try {
     run_sync_loop(ctx);
+  } catch (const TimedOut& e) {
+    throw Error("sync: gave up at the timeout of " + timeout.text() +
+                " s, the work stays pending: " + e.what());
   } catch (const std::exception& e) {
     if (!foreground) log.error(e.what());
     throw;
@@ -51,7 +83,15 @@ int run_background(const Invocation& inv, int lock_fd) {
   return 0;
 }
 
+// --timeout, else the sync-timeout setting.
+Timeout foreground_timeout(const Invocation& inv) {
+  if (inv.vm.count("timeout"))
+    return Timeout(parse_wait_timeout(inv.vm["timeout"].as<std::string>()));
+  return Timeout(inv.config.sync_timeout);
+}
+
 int run_foreground(const Invocation& inv, uint8_t bits) {
+  Timeout timeout = foreground_timeout(inv);
   BackupDir dir(inv.require_dir());
   StateFile state(dir.fd(), dir.path());
   if (bits != 0) add_pending(state, bits);
@@ -61,18 +101,40 @@ int run_foreground(const Invocation& inv, uint8_t bits) {
     // we take BACKUP ourselves, which also covers a sync that died on the way.
     log.info("a sync is running; waiting for it to finish");
     bool nudging = state.try_lock(LockByte::kNudge);
-    state.lock(LockByte::kBackup);
+    if (timeout.seconds > 0) {
+      while (!state.try_lock(LockByte::kBackup)) {
+        if (timeout.passed()) {
+          throw Error("sync: gave up at the timeout of " + timeout.text() +
+                      " s: another sync is still running" +
+                      describe_running_sync(dir.fd(), dir.path()));
+        }
+        system_clock().sleep_for(0.1);
+      }
+    } else {
+      state.lock(LockByte::kBackup);
+    }
     if (nudging) state.unlock(LockByte::kNudge);
   }
-  run_loop(inv, dir, state, log, true);
+  run_loop(inv, dir, state, log, true, timeout);
   return 0;
+}
+
+void add_timeout_option(po::options_description& d) {
+  d.add_options()("timeout", po::value<std::string>(),
+                  "give up after SECONDS (0: never; default: the sync-timeout setting), exit 1 "
+                  "with the last error and leave the work pending");
 }
 
 }  // namespace
 
 void add_sync_options(po::options_description& d) {
+  add_timeout_option(d);
   // Empty descriptions keep these internal options out of the help.
   d.add_options()("background", po::bool_switch(), "")("lock-fd", po::value<int>(), "");
+}
+
+void add_force_sync_options(po::options_description& d) {
+  add_timeout_option(d);
 }
 
 int run_sync(Invocation& inv) {

@@ -88,7 +88,7 @@ class Loop {
     if (work & kSnapshot) {
       work |= kArchive;  // the new base has to be uploaded
       add_running_state(ctx_.state, work);
-      Snapshot snap = take_snapshot(ctx_.dir, ctx_.state, ctx_.config, ctx_.log, ctx_.foreground);
+      Snapshot snap = take_snapshot(ctx_.dir, ctx_.state, ctx_.config, ctx_.log, ctx_.echo);
       status_.last_snapshot = std::time(nullptr);
       ctx_.log.info("snapshot: " + snap.base_file + " of generation " + snap.generation +
                     " stored");
@@ -97,7 +97,9 @@ class Loop {
       // after a backup-script run for the previous generation (which may fail for a while): a
       // server-compressed base has no zstd checksum of its own, and restore checks it against
       // this. A crash before this line leaves it to the archive step, which hashes the file.
-      log_checksums(ctx_.dir.open_generation(snap.generation), {{snap.base_file, snap.digest}});
+      std::map<std::string, std::string> digests = snap.extra_digests;
+      digests[snap.base_file] = snap.digest;
+      log_checksums(ctx_.dir.open_generation(snap.generation), digests);
     }
     if (work & kArchive) {
       // A retry after a failure passes the same CURRENT_TS unless new work arrived since.
@@ -184,7 +186,7 @@ class Loop {
       SyncStatus& s;
       ~ForgetScript() { s.script_pgid = s.script_sid = 0; }
     } forget{status_};
-    run_backup_script(ctx_.dir, gen, script_ts_, ctx_.foreground, record_script);
+    run_backup_script(ctx_.dir, gen, script_ts_, ctx_.echo, record_script);
     ctx_.log.info("scripts/backup " + gen.name + " " + script_ts_ + " succeeded");
     status_.last_success = std::time(nullptr);
     status_.last_base_ts = gen.name;
@@ -209,18 +211,47 @@ class Loop {
   }
 
   void on_failure(const std::string& what) {
-    double delay = backoff_.record_failure(ctx_.clock.now());
+    double now = ctx_.clock.now();
+    double delay = backoff_.record_failure(now);
     ++status_.consecutive_failures;
     status_.last_failure = std::time(nullptr);
     status_.last_error = what;
     status_.next_retry = status_.last_failure + static_cast<int64_t>(std::ceil(delay));
     save_status();
+    bool last = ctx_.deadline && now + delay > *ctx_.deadline;
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f", delay);
-    ctx_.log.error(what + " (failure " + std::to_string(status_.consecutive_failures) +
-                   "; retrying in " + buf + " s)");
+    ctx_.log.error(what + " (failure " + std::to_string(status_.consecutive_failures) + "; " +
+                   (last ? std::string("giving up: the next retry would be past the timeout")
+                         : "retrying in " + std::string(buf) + " s") +
+                   ")");
+    if (last) give_up(what);
     if (backoff_.wait(ctx_.clock, [this] { return nudged(); })) {
       ctx_.log.info("a foreground command is waiting: retrying now");
+    }
+    reload_config();
+  }
+
+  // The deadline comes before the next attempt: the claimed work goes back to pending for the
+  // next sync, and the error ends this one.
+  [[noreturn]] void give_up(const std::string& what) {
+    status_.pid = 0;
+    status_.next_retry = 0;
+    save_status();
+    recover_state(ctx_.state);
+    throw TimedOut(what);
+  }
+
+  // pgbak.conf may have been fixed while we waited (e.g. its conninfo): the next attempt uses
+  // what it says now. A file that does not parse leaves the settings as they were.
+  void reload_config() {
+    if (!ctx_.reload) return;
+    try {
+      ctx_.config = ctx_.reload();
+      backoff_.reconfigure(ctx_.config.backoff_start, ctx_.config.backoff_factor,
+                           ctx_.config.backoff_max);
+    } catch (const std::exception& e) {
+      ctx_.log.error(std::string("keeping the settings in use: ") + e.what());
     }
   }
 

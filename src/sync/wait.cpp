@@ -36,6 +36,16 @@ double parse_wait_timeout(const std::string& text) {
   return v;
 }
 
+std::string describe_running_sync(int dirfd, const std::string& dir_path) {
+  SyncStatus st = read_sync_status(dirfd, dir_path);
+  std::string detail = st.pid > 0 ? " (pid " + std::to_string(st.pid) + ")" : "";
+  if (st.consecutive_failures > 0) {
+    detail += "; it failed " + std::to_string(st.consecutive_failures) +
+              " time(s), last: " + st.last_error;
+  }
+  return detail;
+}
+
 int run_wait(Invocation& inv) {
   std::optional<double> timeout;
   if (!inv.args.empty()) timeout = parse_wait_timeout(inv.args[0]);
@@ -45,14 +55,8 @@ int run_wait(Invocation& inv) {
   double deadline = clock.now() + timeout.value_or(0);
   while (sync_running(state)) {
     if (timeout && clock.now() >= deadline) {
-      SyncStatus st = read_sync_status(dir.fd(), dir.path());
-      std::string detail = st.pid > 0 ? " (pid " + std::to_string(st.pid) + ")" : "";
-      if (st.consecutive_failures > 0) {
-        detail += "; it failed " + std::to_string(st.consecutive_failures) +
-                  " time(s), last: " + st.last_error;
-      }
-      std::cerr << "pgbak: wait: a sync is still running after " << inv.args[0] << " s" << detail
-                << "\n";
+      std::cerr << "pgbak: wait: a sync is still running after " << inv.args[0] << " s"
+                << describe_running_sync(dir.fd(), dir.path()) << "\n";
       return 1;
     }
     clock.sleep_for(kPollSeconds);

@@ -14,6 +14,7 @@
 #include "crypto/storage.h"
 #include "io/error.h"
 #include "io/file.h"
+#include "ops/human.h"
 #include "repo/backup_dir.h"
 #include "restore/base_backup.h"
 #include "verify/sha256sums.h"
@@ -107,6 +108,7 @@ class GenerationCheck {
       : gen_(dir.open_generation(name)), config_(config), report_(report) {}
 
   void check_base();
+  void check_cluster_config();
   void check_wal_files();
   void check_system_identifiers();
   void check_sums();
@@ -154,6 +156,30 @@ void GenerationCheck::check_base() {
   }
   if (!error.empty()) return report_.problem(error);
   digests_[*base] = scanned.digest;
+}
+
+// config.tzst (a Debian cluster's configuration): whole, and a tar that reads to its end.
+void GenerationCheck::check_cluster_config() {
+  std::optional<std::string> stored = find_stored(gen_.dir.get(), kConfigFile);
+  if (!stored) return;
+  std::string display = path_join(gen_.path, *stored);
+  present_.insert(*stored);
+  struct Discard : TarHandler {
+    void begin(const TarEntry&) override {}
+    void data(std::span<const std::byte>) override {}
+    void end() override {}
+  } discard;
+  TarReader tar(discard, display);
+  StoredFileScan scanned = scan(config_, gen_.dir.get(), *stored, display, tar, report_);
+  if (scanned.error.empty()) {
+    try {
+      tar.finish();
+    } catch (const Error& e) {
+      scanned.error = e.what();
+    }
+  }
+  if (!scanned.error.empty()) return report_.problem(scanned.error);
+  digests_[*stored] = scanned.digest;
 }
 
 void GenerationCheck::check_wal_files() {
@@ -281,6 +307,7 @@ void verify_generation(const BackupDir& dir, const std::string& name, const Conf
   uint64_t problems_before = report.problems;
   GenerationCheck check(dir, name, config, report);
   check.check_base();
+  check.check_cluster_config();
   check.check_wal_files();
   check.check_system_identifiers();
   check.check_sums();
@@ -288,10 +315,10 @@ void verify_generation(const BackupDir& dir, const std::string& name, const Conf
   if (verbosity >= 0) {
     uint64_t found = report.problems - problems_before;
     size_t unlisted = check.unlisted();
-    std::cout << "generation " << name << ": " << summary << check.files() << " files"
+    std::cout << "generation " << name << ": " << summary << count_of(check.files(), "file")
               << (unlisted > 0 ? " (" + std::to_string(unlisted) + " not yet in " + kSumsFile + ")"
                                : "")
-              << ": " << (found == 0 ? "ok" : std::to_string(found) + " problems") << "\n";
+              << ": " << (found == 0 ? "ok" : count_of(found, "problem")) << "\n";
   }
 }
 
@@ -318,10 +345,9 @@ int run_verify(Invocation& inv) {
       report.problem(e.what());
     }
   }
-  std::cout << "verify: " << chosen.size() << " generations, " << report.files << " files, "
-            << report.bytes << " bytes: "
-            << (report.problems == 0 ? "no problems"
-                                     : std::to_string(report.problems) + " problems")
+  std::cout << "verify: " << count_of(chosen.size(), "generation") << ", "
+            << count_of(report.files, "file") << ", " << count_of(report.bytes, "byte") << ": "
+            << (report.problems == 0 ? "no problems" : count_of(report.problems, "problem"))
             << "\n";
   return report.problems == 0 ? 0 : 1;
 }

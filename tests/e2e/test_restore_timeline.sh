@@ -22,7 +22,7 @@ ok "promoted to timeline 2, its WAL archived into the same directory"
 
 assert_exit 0 pgbak_run verify
 assert_match 'on timelines 1 -> 2 \(at [0-9A-F]+/[0-9A-F]+\)' "$LAST_STDOUT" "verify follows the switch"
-assert_match 'verify: 1 generations, .*: no problems' "$LAST_STDOUT"
+assert_match 'verify: 1 generation, .*: no problems' "$LAST_STDOUT"
 ok "verify follows the switch from timeline 1 to 2"
 
 restore_and_start again

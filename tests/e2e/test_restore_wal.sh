@@ -14,6 +14,7 @@ mkdir -p "$T/restored" && chown postgres "$T/restored" 2>/dev/null || true
 wal_only_copy() {
   local g
   g=$(readlink "$PGBAK/current")
+  mkdir -m 700 "$1" # root's copy: init as root only in a directory root owns
   "$PGBAK_BIN" -D "$1" init >/dev/null
   mkdir -p "$1/$g/pg_wal"
   cp "$PGBAK/$g/system_identifier" "$1/$g/"

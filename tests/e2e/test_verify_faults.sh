@@ -15,7 +15,7 @@ cluster_stop main
 gen=$(readlink -f "$PGBAK/current")
 write_sums "$gen"
 assert_exit 0 pgbak_run verify
-assert_match 'verify: 1 generations, .*: no problems' "$LAST_STDOUT"
+assert_match 'verify: 1 generation, .*: no problems' "$LAST_STDOUT"
 ok "healthy archive: no problems"
 
 start_seg=$(zstd -dc "$gen/base.tzst" | tar -xOf - backup_label | sed -n 's/^START WAL LOCATION: .*(file \(.*\))$/\1/p')
@@ -44,7 +44,7 @@ assert_match "gap: missing segment $deleted" "$out" "deleted segment"
 assert_match "$gen/pg_wal/$deleted.zst: listed in SHA256SUMS but missing" "$out" "deleted segment in SHA256SUMS"
 assert_match "$gen/pg_wal/$other.zst: system identifier [0-9]+ differs from the generation's [0-9]+" "$out" "other cluster"
 assert_match "$gen/pg_wal/$changed.zst: SHA-256 [0-9a-f]+ differs from SHA256SUMS" "$out" "changed file"
-assert_match 'verify: 1 generations, .*: [0-9]+ problems' "$out" "summary line"
+assert_match 'verify: 1 generation, .*: [0-9]+ problems?' "$out" "summary line"
 ok "verify names every fault and exits 1"
 
 # restore_command on the corrupt file: exit 1 naming it, and nothing at DEST.

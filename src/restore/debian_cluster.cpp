@@ -1,0 +1,156 @@
+#include "restore/debian_cluster.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <sstream>
+
+#include "crypto/storage.h"
+#include "io/durable_writer.h"
+#include "io/error.h"
+#include "io/file.h"
+#include "io/tree.h"
+#include "restore/tar_extract.h"
+#include "restore/tar_reader.h"
+
+namespace pgbak {
+namespace {
+
+// Settings that make a cluster itself rather than the one its configuration was copied from.
+constexpr const char* kIdentity[] = {"data_directory",    "hba_file", "ident_file",
+                                     "external_pid_file", "port",     "cluster_name"};
+
+// The last line of postgresql.conf text that sets `key` (key = value or key value), or "".
+std::string setting_line(const std::string& text, const std::string& key) {
+  std::regex re("^[ \t]*" + key + "[ \t]*(=|[ \t])[^\n]*", std::regex::multiline);
+  std::string found;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
+       ++it) {
+    found = it->str();
+  }
+  return found;
+}
+
+// The quoted or bare value of such a line.
+std::string setting_value(const std::string& line) {
+  std::smatch m;
+  static const std::regex re("^[^=' \t]+[ \t]*=?[ \t]*(?:'([^']*)'|([^ \t#]*))");
+  if (!std::regex_search(line, m, re)) return {};
+  return m[1].matched ? m[1].str() : m[2].str();
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+DebianCluster find_debian_cluster(const std::string& spec) {
+  static const std::regex kSpec("([0-9]+(\\.[0-9]+)?)/([A-Za-z0-9_.-]+)");
+  std::smatch m;
+  if (!std::regex_match(spec, m, kSpec) || m[3] == "." || m[3] == "..") {
+    throw UsageError("invalid --cluster '" + spec + "' (expected VERSION/NAME, e.g. 15/main)");
+  }
+  DebianCluster c;
+  c.version = m[1];
+  c.name = m[3];
+  const char* root = std::getenv("PG_CLUSTER_CONF_ROOT");
+  c.conf_dir = std::string(root != nullptr && *root ? root : "/etc/postgresql") + "/" + c.version +
+               "/" + c.name;
+  struct stat st;
+  if (::lstat(c.conf_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    throw Error("no Debian cluster " + spec + ": " + c.conf_dir +
+                " is not a directory (HINT: create it with 'pg_createcluster " + c.version + " " +
+                c.name + "', stop it and empty its data directory)");
+  }
+  c.uid = st.st_uid;
+  c.gid = st.st_gid;
+  c.data_dir =
+      setting_value(setting_line(read_text(c.conf_dir + "/postgresql.conf"), "data_directory"));
+  if (c.data_dir.empty()) c.data_dir = "/var/lib/postgresql/" + c.version + "/" + c.name;
+  return c;
+}
+
+std::string stored_cluster_config(const Generation& gen) {
+  auto stored = find_stored(gen.dir.get(), kConfigFile);
+  if (!stored) {
+    throw Error("generation " + gen.name + " has no " + kConfigFile +
+                ": its snapshot did not find configuration files outside the data directory "
+                "(HINT: restore into a data directory with 'pgbak restore PGDATA')");
+  }
+  return *stored;
+}
+
+std::string restore_cluster_config(const Config& config, const Generation& gen,
+                                   const DebianCluster& cluster) {
+  std::optional<std::string> stored = stored_cluster_config(gen);
+  std::string conf_dir = cluster.conf_dir;
+  UniqueFd dir = open_dir(conf_dir, false);
+  std::string temp = ".pgbak-restore." + std::to_string(::getpid());
+  std::string temp_display = path_join(conf_dir, temp);
+  remove_tree(dir.get(), temp, temp_display);
+  if (::mkdirat(dir.get(), temp.c_str(), 0700) != 0)
+    throw_sys("cannot create directory", temp_display);
+  std::string origin;
+  try {
+    UniqueFd root =
+        openat_or_throw(dir.get(), temp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, temp_display);
+    TarExtractor extract(root.get(), temp_display, TarExtractor::Owner{cluster.uid, cluster.gid});
+    TarReader tar(extract, path_join(gen.path, *stored));
+    read_stored_file(config, gen.dir.get(), *stored, path_join(gen.path, *stored), tar);
+    tar.finish();
+    origin =
+        read_small_file(root.get(), ".pgbak-origin", temp_display + "/.pgbak-origin").value_or("");
+    while (!origin.empty() && origin.back() == '\n') origin.pop_back();
+    ::unlinkat(root.get(), ".pgbak-origin", 0);
+
+    // The cluster's identity, from its own postgresql.conf, wins over the restored one.
+    std::string own = read_text(conf_dir + "/postgresql.conf");
+    std::string block = "\n# ---- pgbak restore: the settings of cluster " + cluster.version + "/" +
+                        cluster.name + " itself (its configuration came from " + origin + ")\n";
+    for (const char* key : kIdentity) {
+      std::string line = setting_line(own, key);
+      if (!line.empty()) block += line + "\n";
+    }
+    bool copy = origin != conf_dir;
+    if (copy) {
+      block +=
+          "# restored from another cluster: not archiving into the original's backup "
+          "directory (set archive_mode = on once this cluster replaces it)\n"
+          "archive_mode = off\n";
+    }
+    UniqueFd conf = openat_or_throw(root.get(), "postgresql.conf", O_WRONLY | O_APPEND | O_NOFOLLOW,
+                                    temp_display + "/postgresql.conf");
+    write_all(conf.get(), block.data(), block.size(), temp_display + "/postgresql.conf");
+    if (::fsync(conf.get()) != 0) throw_sys("cannot fsync", temp_display + "/postgresql.conf");
+
+    for (const std::string& name : list_dir(root.get(), temp_display)) {
+      std::string target = path_join(conf_dir, name);
+      struct stat st;
+      if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+          S_ISDIR(st.st_mode)) {
+        remove_tree(dir.get(), name, target);
+      }
+      if (::renameat(root.get(), name.c_str(), dir.get(), name.c_str()) != 0) {
+        throw_sys("cannot put back", target);
+      }
+    }
+  } catch (...) {
+    remove_tree(dir.get(), temp, temp_display);
+    throw;
+  }
+  remove_tree(dir.get(), temp, temp_display);
+  fsync_dir(dir.get(), conf_dir);
+  return "configuration of " + origin + " restored into " + conf_dir +
+         (origin != conf_dir ? " (archive_mode = off: another cluster's copy)" : "");
+}
+
+}  // namespace pgbak
