@@ -17,18 +17,15 @@
 #include "io/file.h"
 #include "io/zstd_frames.h"
 #include "io/zstd_stream.h"
+#include "remote/fetch_script.h"
 #include "repo/backup_dir.h"
+#include "restore/remote_wal.h"
 #include "wal/page_header.h"
 
 namespace pgbak {
 namespace {
 
-struct Found {
-  std::string generation;
-  std::string stored;  // NAME.zst or NAME.zst.enc
-  UniqueFd fd;
-  std::string display;
-};
+using Found = ArchivedFile;
 
 // The copy in `current` wins, then older generations newest first: a newer generation holds the
 // file PostgreSQL archived last (after a server went back in time, the copies differ). A
@@ -140,7 +137,10 @@ int run_restore_wal(Invocation& inv) {
   UniqueFd dest_dir = open_dir(dest_dir_path);
 
   BackupDir dir(inv.require_dir());
-  auto found = find_archived(dir, stored_wal_name(*wal));
+  std::string stored = stored_wal_name(*wal);
+  auto found = find_archived(dir, stored);
+  // Not here: from the remote copy, when there is a fetch script.
+  if (!found && FetchScript::exists(dir)) found = fetch_remote_wal(dir, inv.config, stored);
   if (!found) {
     // The server asks for files that may not exist (future timelines' history, the segment
     // after the last one): "not found" is an answer, not an error.

@@ -4,6 +4,7 @@
 #include <linux/close_range.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -76,6 +77,12 @@ ChildProcess::ChildProcess(const ChildSpec& spec) {
     // Descriptors we inherited without O_CLOEXEC (e.g. from the server's archiver) stop here;
     // marking instead of closing keeps the report pipe open until exec succeeds.
     ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (spec.uid) {
+      gid_t gid = spec.gid;
+      if (::setgroups(1, &gid) != 0 || ::setgid(gid) != 0 || ::setuid(*spec.uid) != 0) {
+        child_fail(rfd, errno);
+      }
+    }
     if (cwd != nullptr && ::chdir(cwd) != 0) child_fail(rfd, errno);
     ::execve(program, argv.data(), env);
     child_fail(rfd, errno);
