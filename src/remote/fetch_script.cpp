@@ -23,7 +23,6 @@ namespace {
 constexpr size_t kTailBytes = 2000;
 constexpr const char* kFetchEnv = "scripts/backup.env";
 
-
 }  // namespace
 
 bool FetchScript::exists(const BackupDir& dir) {
@@ -32,7 +31,8 @@ bool FetchScript::exists(const BackupDir& dir) {
 }
 
 FetchScript::FetchScript(const BackupDir& dir, const Config& config)
-    : dir_(dir.path()), script_(path_join(dir.path(), kFetchScript)),
+    : dir_(dir.path()),
+      script_(path_join(dir.path(), kFetchScript)),
       timeout_(config.fetch_timeout),
       retries_(config.fetch_retries) {
   struct stat st;
@@ -110,7 +110,9 @@ FetchScript::Outcome FetchScript::run(const std::vector<std::string>& args, Sink
   std::unique_ptr<std::byte[]> buf(new std::byte[kIoChunk]);
   int timeout_ms = static_cast<int>(std::min(timeout_ * 1000.0, 2e9));
   for (;;) {
-    struct pollfd pfd {stdout_pipe.read.get(), POLLIN, 0};
+    struct pollfd pfd {
+      stdout_pipe.read.get(), POLLIN, 0
+    };
     int ready = ::poll(&pfd, 1, timeout_ms);
     if (ready < 0) {
       if (errno == EINTR) continue;

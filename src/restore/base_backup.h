@@ -9,11 +9,11 @@
 #include <string>
 
 #include "config/config.h"
+#include "crypto/storage.h"
 #include "io/error.h"
+#include "io/zstd_stream.h"
 #include "repo/backup_dir.h"
 #include "restore/backup_label.h"
-#include "crypto/storage.h"
-#include "io/zstd_stream.h"
 #include "restore/tar_reader.h"
 
 namespace pgbak {
@@ -69,11 +69,11 @@ class LabelReader : public Sink {
 // A base backup to extract, local or remote: its stored bytes come through `feed`.
 struct BaseStream {
   std::string generation;
-  std::string stored;                    // base.tzst or base.tzst.enc
-  std::string display;                   // for messages
-  std::optional<std::string> expected;   // its SHA-256 in SHA256SUMS, when listed
-  std::function<void(Sink&)> feed;       // writes all the stored bytes; throws on failure
-  std::string source;                    // "DIR" or "the remote copy of DIR", for the record
+  std::string stored;                   // base.tzst or base.tzst.enc
+  std::string display;                  // for messages
+  std::optional<std::string> expected;  // its SHA-256 in SHA256SUMS, when listed
+  std::function<void(Sink&)> feed;      // writes all the stored bytes; throws on failure
+  std::string source;                   // "DIR" or "the remote copy of DIR", for the record
 };
 
 // Reads backup_label from the generation's base.tzst (or base.tzst.enc, decrypted with the

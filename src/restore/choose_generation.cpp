@@ -38,11 +38,10 @@ std::vector<std::string> generations_with_base(const BackupDir& dir) {
 std::pair<std::string, BaseInfo> choose_generation(const BackupDir& dir,
                                                    const GenerationChoice& choice,
                                                    const Config& config) {
-  BaseCandidates local{generations_with_base(dir),
-                       [&](const std::string& name) {
-                         return read_base_label(dir.open_generation(name), config);
-                       },
-                       "'" + dir.path() + "'"};
+  BaseCandidates local{
+      generations_with_base(dir),
+      [&](const std::string& name) { return read_base_label(dir.open_generation(name), config); },
+      "'" + dir.path() + "'"};
   return choose_among(local, choice);
 }
 

@@ -25,8 +25,8 @@ RemoteBases::RemoteBases(const BackupDir& dir, const Config& config)
 const RemoteGeneration& RemoteBases::generation(const std::string& name) const {
   const RemoteGeneration* gen = listing_.find(name);
   if (gen == nullptr) {
-    throw Error("generation " + name + " is not in the remote copy (" +
-                fetch_.describe({"list"}) + ")");
+    throw Error("generation " + name + " is not in the remote copy (" + fetch_.describe({"list"}) +
+                ")");
   }
   return *gen;
 }

@@ -8,8 +8,6 @@
 #include "io/error.h"
 #include "io/file.h"
 #include "io/sha256.h"
-#include "remote/fetch_script.h"
-#include "remote/remote_listing.h"
 #include "remote/remote_sums.h"
 
 namespace pgbak {
@@ -48,7 +46,11 @@ class MemoryFile : public Sink {
 std::optional<ArchivedFile> fetch_remote_wal(const BackupDir& dir, const Config& config,
                                              const std::string& stored) {
   FetchScript fetch(dir, config);
-  RemoteListing listing(fetch.list());
+  return fetch_listed_wal(fetch, RemoteListing(fetch.list()), stored);
+}
+
+std::optional<ArchivedFile> fetch_listed_wal(const FetchScript& fetch, const RemoteListing& listing,
+                                             const std::string& stored) {
   const auto& gens = listing.generations();
   for (auto gen = gens.rbegin(); gen != gens.rend(); ++gen) {
     auto name = gen->stored(std::string(kWalDir) + "/" + stored);

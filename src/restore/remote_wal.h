@@ -7,6 +7,8 @@
 
 #include "config/config.h"
 #include "io/unique_fd.h"
+#include "remote/fetch_script.h"
+#include "remote/remote_listing.h"
 #include "repo/backup_dir.h"
 
 namespace pgbak {
@@ -25,6 +27,10 @@ struct ArchivedFile {
 // match (else Error); the zstd checksum is checked when it is decompressed. A failed fetch is
 // tried again (fetch-retries); nullopt when no remote generation has the file.
 std::optional<ArchivedFile> fetch_remote_wal(const BackupDir& dir, const Config& config,
+                                             const std::string& stored);
+
+// The same with a listing at hand.
+std::optional<ArchivedFile> fetch_listed_wal(const FetchScript& fetch, const RemoteListing& listing,
                                              const std::string& stored);
 
 }  // namespace pgbak

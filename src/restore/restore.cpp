@@ -325,9 +325,8 @@ int run_restore(Invocation& inv) {
   restore_into(r, inv, base, owner, parent, leaf, pgdata_exists);
 
   if (inv.verbosity >= 0) {
-    std::cout << "restored generation " << gen_name << (remote ? " of the remote copy" : "")
-              << " (" << describe(info) << ") into "
-              << r.pgdata << "\n";
+    std::cout << "restored generation " << gen_name << (remote ? " of the remote copy" : "") << " ("
+              << describe(info) << ") into " << r.pgdata << "\n";
     std::cout << "recovery: "
               << (r.target.setting.empty() ? "to the end of the archived WAL"
                                            : r.target.setting + " = '" + r.target.value + "'")

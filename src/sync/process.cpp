@@ -1,10 +1,10 @@
 #include "sync/process.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/close_range.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -131,8 +131,8 @@ bool kill_leftover_group(pid_t pgid, pid_t sid) {
     if (close == std::string::npos) continue;
     char state = 0;
     long ppid = 0, pgrp = 0, session = 0;
-    if (std::sscanf(stat->c_str() + close + 1, " %c %ld %ld %ld", &state, &ppid, &pgrp,
-                    &session) != 4) {
+    if (std::sscanf(stat->c_str() + close + 1, " %c %ld %ld %ld", &state, &ppid, &pgrp, &session) !=
+        4) {
       continue;
     }
     if (pgrp == pgid && session == sid) {

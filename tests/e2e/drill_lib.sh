@@ -2,6 +2,19 @@
 # The disaster drill of the upload tests: restore with nothing but the remote copy. Sourced after
 # lib.sh, restore_lib.sh and upload_lib.sh. Not a test itself (no test_ prefix).
 
+# start_local_remote: a copy of backup-rsync in $T (reachable by the PostgreSQL user) as SCRIPT,
+# a destination directory $T/remote and its settings in $T/backup.env; then start_main 1, with
+# SCRIPT as scripts/backup.
+start_local_remote() {
+  SCRIPT=$T/backup-rsync
+  install -m 755 "$PGBAK_SRC/scripts/backup-rsync" "$SCRIPT"
+  as_pg mkdir -m 700 "$T/remote"
+  echo "PGBAK_RSYNC_TARGET=$T/remote" >"$T/backup.env"
+  start_main 1
+  ln -sfn "$SCRIPT" "$PGBAK/scripts/backup"
+  as_pg install -m 600 "$T/backup.env" "$PGBAK/scripts/backup.env"
+}
+
 # drill_newdir DIR SCRIPT ENV: a backup directory holding only scripts/fetch (a link to SCRIPT)
 # and scripts/backup.env (a copy of ENV), owned by the PostgreSQL user.
 drill_newdir() {

@@ -7,14 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/restore_lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/drill_lib.sh"
 e2e_init
-SCRIPT=$(cp "$PGBAK_SRC/scripts/backup-rsync" "$T/backup-rsync" && echo "$T/backup-rsync")
-chmod 755 "$SCRIPT"
-
-start_main 1
-as_pg mkdir -m 700 "$T/remote"
-echo "PGBAK_RSYNC_TARGET=$T/remote" >"$T/backup.env"
-ln -sfn "$SCRIPT" "$PGBAK/scripts/backup"
-as_pg install -m 600 "$T/backup.env" "$PGBAK/scripts/backup.env"
+start_local_remote
 make_base
 assert_exit 0 pgbak_run force-sync
 
