@@ -39,8 +39,13 @@ real=$SCRIPT
 if [ "\$1" = get ] && [ -n "\$fault" ] && expr "\$2" : "\$match" >/dev/null; then
   echo "\$1 \$2" >>$T/fault.log
   case \$fault in
-    midfail) "\$real" "\$@" | head -c 200000; echo "fetch: connection reset" >&2; exit 3 ;;
-    truncate) "\$real" "\$@" | head -c 200000; exit 0 ;;
+    midfail | truncate)
+      # Half the file, then a failure or a success.
+      "\$real" "\$@" >$T/fault.part.\$\$
+      head -c \$((\$(wc -c <$T/fault.part.\$\$) / 2)) $T/fault.part.\$\$
+      rm -f $T/fault.part.\$\$
+      [ \$fault = truncate ] && exit 0
+      echo "fetch: connection reset" >&2; exit 3 ;;
     other) exec "\$real" get "$gen/pg_wal/$other" ;;
     hang) echo \$\$ >$T/hang.pid; exec sleep 600 ;;
     once) rm -f $T/fault; echo "fetch: temporary failure" >&2; exit 3 ;;
@@ -126,6 +131,9 @@ ok "restore-wal retries a failed fetch and gets the archived bytes"
 no_fault
 rm -f "$T/dest/RECOVERYXLOG"
 spool=$T/dest/.pgbak-prefetch
+# What the last fetch prefetched goes with the next request for a file the remote does not have.
+assert_exit 1 restore_wal 000000010000000000000F00 "$T/dest/RECOVERYXLOG"
+assert_no_file "$spool" "spool after a request for a file the remote does not have"
 mapfile -t segs < <(ls "$T/remote/$gen/pg_wal" | grep -E '^[0-9A-F]{24}\.zst$' | sed 's/\.zst$//' | sort)
 ((${#segs[@]} >= 5)) || fail "only ${#segs[@]} segments uploaded"
 # spooled: the segment names in the spool (never more than prefetch = 2), each the archived bytes.
