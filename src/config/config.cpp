@@ -33,6 +33,9 @@ Config default_config() {
       .conninfo = "",
       .log_max_bytes = PGBAK_DEFAULT_LOG_MAX_BYTES,
       .sync_timeout = 0,
+      .fetch_timeout = PGBAK_DEFAULT_FETCH_TIMEOUT,
+      .fetch_retries = PGBAK_DEFAULT_FETCH_RETRIES,
+      .prefetch = PGBAK_DEFAULT_PREFETCH,
       .keep = 0,
       .encryption_key_file = "",
       .encryption_old_key_files = "",
@@ -58,6 +61,9 @@ po::options_description config_options(Config& c) {
     ("conninfo", po::value(&c.conninfo)->default_value(c.conninfo), "libpq connection string (empty: PG* environment)")
     ("log-max-bytes", po::value(&c.log_max_bytes)->default_value(c.log_max_bytes), "size cap of sync.log")
     ("sync-timeout", po::value(&c.sync_timeout)->default_value(c.sync_timeout), "seconds a foreground sync, force-sync or full-sync may take before it exits 1, leaving the work pending (0 = no limit)")
+    ("fetch-timeout", po::value(&c.fetch_timeout)->default_value(c.fetch_timeout), "seconds scripts/fetch may run without output before it is killed")
+    ("fetch-retries", po::value(&c.fetch_retries)->default_value(c.fetch_retries), "further attempts after a failed scripts/fetch get")
+    ("prefetch", po::value(&c.prefetch)->default_value(c.prefetch), "WAL segments restore-wal fetches ahead from the remote copy (0 = none)")
     ("keep", po::value(&c.keep)->default_value(c.keep), "generations the sync keeps after a successful backup run (0 = all)")
     ("encryption-key-file", po::value(&c.encryption_key_file)->default_value(c.encryption_key_file), "absolute path of the key new files are encrypted with (empty: no encryption)")
     ("encryption-old-key-files", po::value(&c.encryption_old_key_files)->default_value(c.encryption_old_key_files), "comma-separated key files kept for reading older files");
@@ -167,6 +173,9 @@ void validate_config(const Config& c, const std::function<std::string(const std:
   if (c.keep < 0) bad("keep", "must not be negative");
   if (!(c.sync_timeout >= 0 && c.sync_timeout <= 1e9))
     bad("sync-timeout", "must be 0 to 1e9 seconds");
+  if (!(c.fetch_timeout > 0)) bad("fetch-timeout", "must be positive");
+  if (c.prefetch < 0 || c.prefetch > 64) bad("prefetch", "must be 0 to 64");
+  if (c.fetch_retries < 0 || c.fetch_retries > 100) bad("fetch-retries", "must be 0 to 100");
 }
 
 }  // namespace pgbak

@@ -24,8 +24,11 @@ struct Config {
   std::string basebackup_options;
   std::string conninfo;
   uint64_t log_max_bytes;
-  double sync_timeout;  // seconds a foreground sync may take (0: no limit)
-  int keep;             // generations kept by the sync after a successful backup run; 0 = keep all
+  double sync_timeout;   // seconds a foreground sync may take (0: no limit)
+  double fetch_timeout;  // seconds scripts/fetch may go without output before it is killed
+  int fetch_retries;     // further attempts after a failed `scripts/fetch get`
+  int prefetch;          // segments restore-wal keeps fetched ahead from the remote; 0 = off
+  int keep;              // generations kept by the sync after a successful backup run; 0 = keep all
   std::string encryption_key_file;       // empty: new files are stored unencrypted
   std::string encryption_old_key_files;  // comma-separated; read-only keys for rotation
 };

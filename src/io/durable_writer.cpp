@@ -22,8 +22,8 @@ constexpr size_t kWritebackChunk = 1 << 20;
 std::string unique_temp_name(const std::string& name) {
   static std::atomic<unsigned> counter{0};
   std::random_device random;
-  return "." + name + ".tmp." + std::to_string(::getpid()) + "." +
-         std::to_string(counter++) + "." + std::to_string(random());
+  return "." + name + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++) + "." +
+         std::to_string(random());
 }
 
 }  // namespace
@@ -74,7 +74,8 @@ void DurableWriter::write(std::span<const std::byte> data) {
   unflushed_ += data.size();
   if (unflushed_ >= kWritebackChunk) {
     // Errors surface in the fsync of commit().
-    fs_.start_writeback(fd_, static_cast<off_t>(written_ - unflushed_), static_cast<off_t>(unflushed_));
+    fs_.start_writeback(fd_, static_cast<off_t>(written_ - unflushed_),
+                        static_cast<off_t>(unflushed_));
     unflushed_ = 0;
   }
 }
@@ -127,14 +128,14 @@ bool DurableWriter::commit() {
   return true;
 }
 
-void DurableWriter::commit_replace() {
-  sync_data();
+void DurableWriter::commit_replace(bool durable) {
+  if (durable) sync_data();
   if (temp_name_.empty()) {
     // Nothing there yet (the usual case: the server removes DEST before restore_command): link
     // straight to the name, so that no crash can leave a temp name behind.
     if (fs_.link_fd(fd_, dirfd_, name_.c_str()) == 0) {
       discard();
-      sync_dir();
+      if (durable) sync_dir();
       return;
     }
     if (errno != EEXIST) {
@@ -159,7 +160,7 @@ void DurableWriter::commit_replace() {
   }
   temp_name_.clear();
   discard();
-  sync_dir();
+  if (durable) sync_dir();
 }
 
 void fsync_dir(int dirfd, const std::string& display) {

@@ -30,8 +30,9 @@ class DurableWriter : public Sink {
 
   // Makes the file durable under its name. Returns false, changing nothing, if the name exists.
   bool commit();
-  // Same, but atomically replaces an existing file of that name.
-  void commit_replace();
+  // Same, but atomically replaces an existing file of that name. Without `durable`, neither the
+  // file nor the directory is fsynced (a scratch file a crash may lose): still never partial.
+  void commit_replace(bool durable = true);
 
  private:
   void sync_data();

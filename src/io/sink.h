@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <span>
+#include <string>
 
 namespace pgbak {
 
@@ -16,6 +17,15 @@ class Sink {
 class NullSink : public Sink {
  public:
   void write(std::span<const std::byte>) override {}
+};
+
+// Collects everything in a string; for short outputs (a listing, SHA256SUMS).
+class StringSink : public Sink {
+ public:
+  void write(std::span<const std::byte> data) override {
+    text.append(reinterpret_cast<const char*>(data.data()), data.size());
+  }
+  std::string text;
 };
 
 }  // namespace pgbak

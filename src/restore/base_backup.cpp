@@ -75,34 +75,42 @@ BaseInfo BaseScanner::info(const std::string& display) const {
   return info;
 }
 
+LabelReader::LabelReader(const Config& config, const std::string& stored,
+                         const std::string& display)
+    : display_(display),
+      tar_(scanner_, display),
+      zstd_(tar_, display),
+      opened_(make_storage_reader(config, zstd_, stored, display)) {}
+
+BaseInfo LabelReader::info() {
+  if (!done()) {
+    opened_->finish();
+    zstd_.finish();
+    tar_.finish();
+  }
+  return scanner_.info(display_);
+}
+
 BaseInfo read_base_label(const Generation& gen, const Config& config) {
   // base.tzst, or base.tzst.enc when written with encryption on.
   std::optional<std::string> base = find_stored(gen.dir.get(), kBaseFile);
   if (!base) throw Error("generation " + gen.name + " has no base backup (" + kBaseFile + ")");
   std::string display = path_join(gen.path, *base);
   UniqueFd file = openat_or_throw(gen.dir.get(), *base, O_RDONLY | O_NOFOLLOW, display);
-  BaseScanner scanner;
-  TarReader tar(scanner, display);
-  ZstdDecompressor zstd(tar, display);
-  std::unique_ptr<StorageSink> opened = make_storage_reader(config, zstd, *base, display);
   std::unique_ptr<std::byte[]> buf(new std::byte[kIoChunk]);
   try {
+    LabelReader reader(config, *base, display);
     // backup_label comes first in pg_basebackup's tar, so this usually reads one chunk.
-    while (!scanner.have_label()) {
+    while (!reader.done()) {
       ssize_t n = ::read(file.get(), buf.get(), kIoChunk);
       if (n < 0) {
         if (errno == EINTR) continue;
         throw_sys("cannot read", display);
       }
-      if (n == 0) {
-        opened->finish();
-        zstd.finish();
-        tar.finish();
-        break;
-      }
-      opened->write({buf.get(), static_cast<size_t>(n)});
+      if (n == 0) break;
+      reader.write({buf.get(), static_cast<size_t>(n)});
     }
-    return scanner.info(display);
+    return reader.info();
   } catch (const Error&) {
     // Unreadable: a damaged file says so, rather than by what the damage made the decoders say.
     // (A server-compressed base has no zstd checksum; SHA256SUMS is what tells.)

@@ -3,11 +3,15 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "config/config.h"
+#include "crypto/storage.h"
 #include "io/error.h"
+#include "io/zstd_stream.h"
 #include "repo/backup_dir.h"
 #include "restore/backup_label.h"
 #include "restore/tar_reader.h"
@@ -41,6 +45,36 @@ class BaseScanner : public TarHandler {
   int64_t label_mtime_ = 0;
   std::optional<uint32_t> uid_, gid_;
   std::string control_head_;
+};
+
+// Decodes a base's stored bytes (decrypting as `stored` says, decompressing, reading the tar)
+// until backup_label has been seen; feed it with write().
+class LabelReader : public Sink {
+ public:
+  LabelReader(const Config& config, const std::string& stored, const std::string& display);
+  void write(std::span<const std::byte> data) override { opened_->write(data); }
+  // backup_label was seen: the rest of the stream is not needed.
+  bool done() const { return scanner_.have_label(); }
+  // The label's information; at the end of the stream when not done() (finishing the decoders).
+  BaseInfo info();
+
+ private:
+  std::string display_;
+  BaseScanner scanner_;
+  TarReader tar_;
+  ZstdDecompressor zstd_;
+  std::unique_ptr<StorageSink> opened_;
+};
+
+// A base backup to extract, local or remote: its stored bytes come through `feed`.
+struct BaseStream {
+  std::string generation;
+  std::string stored;                   // base.tzst or base.tzst.enc
+  std::string display;                  // for messages
+  std::optional<std::string> expected;  // its SHA-256 in SHA256SUMS, when listed
+  std::function<void(Sink&)> feed;      // writes all the stored bytes; throws on failure
+  std::string source;                   // "DIR" or "the remote copy of DIR", for the record
+  std::optional<uint64_t> size;         // of the stored file, when known (progress)
 };
 
 // Reads backup_label from the generation's base.tzst (or base.tzst.enc, decrypted with the

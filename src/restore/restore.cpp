@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <tuple>
 
 #include "cli/commands.h"
 #include "crypto/storage.h"
@@ -25,11 +26,13 @@
 #include "io/tree.h"
 #include "io/zstd_stream.h"
 #include "ops/progress.h"
+#include "remote/fetch_script.h"
 #include "repo/backup_dir.h"
 #include "restore/base_backup.h"
 #include "restore/choose_generation.h"
 #include "restore/debian_cluster.h"
 #include "restore/recovery_conf.h"
+#include "restore/remote_base.h"
 #include "restore/tar_extract.h"
 #include "wal/wal_name.h"
 
@@ -183,28 +186,42 @@ class HashedExtraction : public Sink {
   std::exception_ptr failure_;
 };
 
-void extract_base(const Invocation& inv, const Generation& gen, int root,
-                  const std::string& display, std::optional<TarExtractor::Owner> owner) {
+// The local generation's base as a stream.
+BaseStream local_base(const Generation& gen, const std::string& dir) {
+  BaseStream s;
+  s.generation = gen.name;
   // base.tzst, or base.tzst.enc when written with encryption on.
-  std::string stored = find_stored(gen.dir.get(), kBaseFile).value_or(kBaseFile);
-  std::string base = path_join(gen.path, stored);
+  s.stored = find_stored(gen.dir.get(), kBaseFile).value_or(kBaseFile);
+  s.display = path_join(gen.path, s.stored);
+  s.expected = listed_base_digest(gen, s.stored);
+  struct stat st;
+  if (::fstatat(gen.dir.get(), s.stored.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    s.size = static_cast<uint64_t>(st.st_size);
+  }
+  s.feed = [&gen, stored = s.stored, display = s.display](Sink& out) {
+    UniqueFd in = openat_or_throw(gen.dir.get(), stored, O_RDONLY | O_NOFOLLOW, display);
+    ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+    pump(in.get(), out, display);
+  };
+  s.source = dir;
+  return s;
+}
+
+void extract_base(const Invocation& inv, const BaseStream& base, int root,
+                  const std::string& display, std::optional<TarExtractor::Owner> owner) {
   // A base compressed by the server has no zstd checksum: SHA256SUMS is what tells it is whole.
-  std::optional<std::string> expected = listed_base_digest(gen, stored);
-  if (!expected && inv.verbosity >= 0) {
-    std::cerr << "pgbak: warning: " << base << " is not listed in " << kSumsFile
+  if (!base.expected && inv.verbosity >= 0) {
+    std::cerr << "pgbak: warning: " << base.display << " is not listed in " << kSumsFile
               << ": its SHA-256 is not checked\n";
   }
-  UniqueFd in = openat_or_throw(gen.dir.get(), stored, O_RDONLY | O_NOFOLLOW, base);
-  ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   TarExtractor extract(root, display, owner);
-  TarReader tar(extract, base);
-  ZstdDecompressor zstd(tar, base);
-  std::unique_ptr<StorageSink> opened = make_storage_reader(inv.config, zstd, stored, base);
-  struct stat st;
-  if (::fstat(in.get(), &st) != 0) throw_sys("cannot examine", base);
-  ProgressMeter meter("restore: " + stored, inv.verbosity >= 0, static_cast<uint64_t>(st.st_size));
+  TarReader tar(extract, base.display);
+  ZstdDecompressor zstd(tar, base.display);
+  std::unique_ptr<StorageSink> opened =
+      make_storage_reader(inv.config, zstd, base.stored, base.display);
+  ProgressMeter meter("restore: " + base.stored, inv.verbosity >= 0, base.size);
   HashedExtraction hashed(*opened, meter);
-  pump(in.get(), hashed, base);
+  base.feed(hashed);
   hashed.run([&] {
     opened->finish();
     zstd.finish();
@@ -212,7 +229,9 @@ void extract_base(const Invocation& inv, const Generation& gen, int root,
   });
   meter.finish();
   std::string digest = hashed.hex_digest();
-  if (expected && digest != *expected) throw damaged_base_error(base, digest, *expected);
+  if (base.expected && digest != *base.expected) {
+    throw damaged_base_error(base.display, digest, *base.expected);
+  }
   if (hashed.failure()) std::rethrow_exception(hashed.failure());
 }
 
@@ -237,7 +256,7 @@ void remove_stale_temps(int parent_fd, const std::string& parent, const std::str
   }
 }
 
-void restore_into(const Request& r, const Invocation& inv, const Generation& gen,
+void restore_into(const Request& r, const Invocation& inv, const BaseStream& base,
                   std::optional<TarExtractor::Owner> owner, const std::string& parent,
                   const std::string& leaf, bool pgdata_exists) {
   UniqueFd parent_fd = open_dir(parent);
@@ -255,7 +274,7 @@ void restore_into(const Request& r, const Invocation& inv, const Generation& gen
     if (owner && ::fchown(root.get(), owner->uid, owner->gid) != 0) {
       throw_sys("cannot change the owner of", temp_display);
     }
-    extract_base(inv, gen, root.get(), r.pgdata, owner);
+    extract_base(inv, base, root.get(), r.pgdata, owner);
 
     append_file(root.get(), "recovery.signal", "", path_join(r.pgdata, "recovery.signal"), owner);
     std::string command =
@@ -263,7 +282,7 @@ void restore_into(const Request& r, const Invocation& inv, const Generation& gen
     std::time_t now = std::time(nullptr);
     char when[64];
     std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", std::localtime(&now));
-    std::string origin = "generation " + gen.name + " of " + inv.dir + " on " + when;
+    std::string origin = "generation " + base.generation + " of " + base.source + " on " + when;
     append_file(root.get(), "postgresql.auto.conf", recovery_settings(origin, command, r.target),
                 path_join(r.pgdata, "postgresql.auto.conf"), owner);
     // The server would fsync the data directory at startup anyway, but the rename below must not
@@ -300,21 +319,40 @@ int run_restore(Invocation& inv) {
   Request r = parse_request(inv);
   BackupDir dir(inv.require_dir());
   bool pgdata_exists = check_pgdata(r.pgdata);
-  auto [gen_name, info] = choose_generation(dir, r.choice, inv.config);
-  auto owner = choose_owner(r, info);
-  Generation gen = dir.open_generation(gen_name);
-  if (r.cluster) stored_cluster_config(gen);  // before anything is written
-
   std::string leaf = base_name(r.pgdata);
   std::string parent = r.pgdata.substr(0, r.pgdata.size() - leaf.size());
   if (parent.size() > 1) parent.pop_back();
-  restore_into(r, inv, gen, owner, parent, leaf, pgdata_exists);
+
+  // With no base backup here but a fetch script, everything comes from the remote copy.
+  bool remote = generations_with_base(dir).empty() && FetchScript::exists(dir);
+  std::optional<RemoteBases> remote_bases;
+  std::optional<Generation> gen;
+  std::string gen_name;
+  BaseInfo info;
+  if (remote) {
+    remote_bases.emplace(dir, inv.config);
+    std::tie(gen_name, info) = choose_among(remote_bases->candidates(), r.choice);
+  } else {
+    std::tie(gen_name, info) = choose_generation(dir, r.choice, inv.config);
+  }
+  auto owner = choose_owner(r, info);
+  if (!remote) gen.emplace(dir.open_generation(gen_name));
+  if (r.cluster) {
+    // Checked before anything is written.
+    if (remote)
+      throw UsageError(
+          "restore --cluster needs the generation in " + inv.dir +
+          ", not only in the remote copy (HINT: fetch the generation's files into it first)");
+    stored_cluster_config(*gen);
+  }
+  BaseStream base = remote ? remote_bases->base(gen_name) : local_base(*gen, inv.dir);
+  restore_into(r, inv, base, owner, parent, leaf, pgdata_exists);
 
   std::string config_note;
-  if (r.cluster) config_note = restore_cluster_config(inv.config, gen, *r.cluster);
+  if (r.cluster) config_note = restore_cluster_config(inv.config, *gen, *r.cluster);
 
   if (inv.verbosity >= 0 && r.cluster) {
-    std::cout << "restored generation " << gen.name << " (" << describe(info) << ") into cluster "
+    std::cout << "restored generation " << gen_name << " (" << describe(info) << ") into cluster "
               << r.cluster->version << "/" << r.cluster->name << " (" << r.pgdata << ")\n"
               << config_note << "\n"
               << "recovery: "
@@ -323,8 +361,8 @@ int run_restore(Invocation& inv) {
               << "\nnext: pg_ctlcluster " << r.cluster->version << " " << r.cluster->name
               << " start\n";
   } else if (inv.verbosity >= 0) {
-    std::cout << "restored generation " << gen.name << " (" << describe(info) << ") into "
-              << r.pgdata << "\n";
+    std::cout << "restored generation " << gen_name << (remote ? " of the remote copy" : "") << " ("
+              << describe(info) << ") into " << r.pgdata << "\n";
     std::cout << "recovery: "
               << (r.target.setting.empty() ? "to the end of the archived WAL"
                                            : r.target.setting + " = '" + r.target.value + "'")

@@ -1,34 +1,28 @@
 // `pgbak restore-wal NAME DEST`: the restore_command. Decompresses an archived WAL file from the
 // newest generation that has it into DEST, never handing a partial or corrupt file to the server.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <array>
 #include <cerrno>
-#include <cstring>
 #include <iostream>
 
 #include "archive/store_wal.h"
 #include "cli/commands.h"
 #include "crypto/storage.h"
-#include "io/durable_writer.h"
 #include "io/error.h"
 #include "io/file.h"
-#include "io/zstd_frames.h"
-#include "io/zstd_stream.h"
+#include "remote/fetch_script.h"
 #include "repo/backup_dir.h"
-#include "wal/page_header.h"
+#include "restore/prefetch.h"
+#include "restore/remote_wal.h"
+#include "restore/wal_decompress.h"
+#include "restore/wal_spool.h"
 
 namespace pgbak {
 namespace {
 
-struct Found {
-  std::string generation;
-  std::string stored;  // NAME.zst or NAME.zst.enc
-  UniqueFd fd;
-  std::string display;
-};
+using Found = ArchivedFile;
 
 // The copy in `current` wins, then older generations newest first: a newer generation holds the
 // file PostgreSQL archived last (after a server went back in time, the copies differ). A
@@ -57,69 +51,6 @@ std::optional<Found> find_archived(const BackupDir& dir, const std::string& stor
   return std::nullopt;
 }
 
-// Passes bytes on, keeping the first ones and counting them all.
-class HeadAndCount : public Sink {
- public:
-  HeadAndCount(Sink& out, std::span<std::byte> head) : out_(out), head_(head) {}
-  void write(std::span<const std::byte> data) override {
-    if (total_ < head_.size()) {
-      size_t n = std::min<uint64_t>(data.size(), head_.size() - total_);
-      std::memcpy(head_.data() + total_, data.data(), n);
-    }
-    total_ += data.size();
-    out_.write(data);
-  }
-  uint64_t total() const { return total_; }
-
- private:
-  Sink& out_;
-  std::span<std::byte> head_;
-  uint64_t total_ = 0;
-};
-
-// More frames than this and the file was not written by archive-wal: the streaming path reads it.
-constexpr size_t kMaxParallelFrames = 16;
-
-// Writes the original bytes of the archived file into `out`; returns their size and puts the
-// first ones into `head`. A plain file of sized frames (as archive-wal writes segments) is
-// decompressed one thread per frame; anything else (encrypted, or written otherwise) streams.
-uint64_t restore_bytes(const Config& config, Found& found, DurableWriter& out,
-                       std::span<std::byte> head) {
-  if (!is_encrypted_name(found.stored)) {
-    MappedFile map(found.fd.get(), file_size(found.fd.get(), found.display));
-    if (map.ok()) {
-      if (auto frames = list_frames(map.data(), kMaxParallelFrames)) {
-        return decompress_frames(*frames, out, found.display, head);
-      }
-    }
-  }
-  ::posix_fadvise(found.fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-  HeadAndCount counted(out, head);
-  ZstdDecompressor zstd(counted, found.display);
-  // Decrypted first if encrypted; a chunk's plaintext moves on only after its tag verified.
-  auto opened = make_storage_reader(config, zstd, found.stored, found.display);
-  pump(found.fd.get(), *opened, found.display);
-  opened->finish();
-  zstd.finish();
-  return counted.total();
-}
-
-void decompress_into(const Config& config, Found& found, const WalName& wal, int dest_dir,
-                     const std::string& dest_name, const std::string& dest) {
-  DurableWriter out(dest_dir, dest_name, dest);
-  std::array<std::byte, kLongHeaderSize> head{};
-  uint64_t total = restore_bytes(config, found, out, head);
-  if (wal.kind == WalKind::kSegment || wal.kind == WalKind::kPartial) {
-    // Frames are whole on their own: a file cut between two of them decompresses without error,
-    // so the size is checked against the segment size in the header.
-    std::span<const std::byte> first(head.data(), std::min<uint64_t>(total, head.size()));
-    if (auto why = check_segment_start(first, wal, total)) {
-      throw Error("corrupt archived file '" + found.display + "': " + *why);
-    }
-  }
-  out.commit_replace();
-}
-
 }  // namespace
 
 int run_restore_wal(Invocation& inv) {
@@ -140,20 +71,41 @@ int run_restore_wal(Invocation& inv) {
   UniqueFd dest_dir = open_dir(dest_dir_path);
 
   BackupDir dir(inv.require_dir());
-  auto found = find_archived(dir, stored_wal_name(*wal));
+  std::string stored = stored_wal_name(*wal);
+  auto found = find_archived(dir, stored);
+  bool remote = !found && FetchScript::exists(dir);
+  if (remote) {
+    // From the remote copy: prefetched already, or fetched now.
+    WalSpool spool(dest_dir.get(), dest_dir_path, false);
+    if (wal->kind == WalKind::kSegment) spool.drop_before(*wal);
+    if (wal->kind == WalKind::kSegment && spool.take(name, dest_dir.get(), dest_name)) {
+      struct stat st;
+      if (::fstatat(dest_dir.get(), dest_name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        throw_sys("cannot examine", dest);
+      }
+      start_prefetch(dir, inv.config, *wal, static_cast<uint64_t>(st.st_size), dest_dir_path);
+      if (inv.verbosity > 0) std::cout << "restored " << name << " (prefetched)\n";
+      return 0;
+    }
+    found = fetch_remote_wal(dir, inv.config, stored);
+    // Nothing to prefetch after a file the remote does not have (yet).
+    if (!found) spool.remove(dest_dir.get());
+  }
   if (!found) {
     // The server asks for files that may not exist (future timelines' history, the segment
     // after the last one): "not found" is an answer, not an error.
     if (inv.verbosity > 0) std::cerr << "pgbak: " << name << " is not archived\n";
     return 1;
   }
+  uint64_t size = 0;
   try {
-    decompress_into(inv.config, *found, *wal, dest_dir.get(), dest_name, dest);
+    size = decompress_into(inv.config, *found, *wal, dest_dir.get(), dest_name, dest);
   } catch (const Error&) {
     // Whatever was at DEST before must not be mistaken for this file.
     ::unlinkat(dest_dir.get(), dest_name.c_str(), 0);
     throw;
   }
+  if (remote) start_prefetch(dir, inv.config, *wal, size, dest_dir_path);
   if (inv.verbosity > 0) {
     std::cout << "restored " << name << " from generation " << found->generation << "\n";
   }

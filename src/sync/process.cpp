@@ -1,6 +1,7 @@
 #include "sync/process.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/close_range.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -76,6 +77,12 @@ ChildProcess::ChildProcess(const ChildSpec& spec) {
     // Descriptors we inherited without O_CLOEXEC (e.g. from the server's archiver) stop here;
     // marking instead of closing keeps the report pipe open until exec succeeds.
     ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (spec.uid) {
+      gid_t gid = spec.gid;
+      if (::setgroups(1, &gid) != 0 || ::setgid(gid) != 0 || ::setuid(*spec.uid) != 0) {
+        child_fail(rfd, errno);
+      }
+    }
     if (cwd != nullptr && ::chdir(cwd) != 0) child_fail(rfd, errno);
     ::execve(program, argv.data(), env);
     child_fail(rfd, errno);
@@ -124,8 +131,8 @@ bool kill_leftover_group(pid_t pgid, pid_t sid) {
     if (close == std::string::npos) continue;
     char state = 0;
     long ppid = 0, pgrp = 0, session = 0;
-    if (std::sscanf(stat->c_str() + close + 1, " %c %ld %ld %ld", &state, &ppid, &pgrp,
-                    &session) != 4) {
+    if (std::sscanf(stat->c_str() + close + 1, " %c %ld %ld %ld", &state, &ppid, &pgrp, &session) !=
+        4) {
       continue;
     }
     if (pgrp == pgid && session == sid) {

@@ -27,6 +27,9 @@ struct ChildSpec {
   // Run in a process group of its own (id = its pid), so that what it starts can be killed with
   // it.
   bool own_group = false;
+  // Run as this user and group (dropping supplementary groups); needs root. nullopt: as we are.
+  std::optional<uid_t> uid;
+  gid_t gid = 0;
 };
 
 // A running child. It is killed (SIGKILL) if this process dies, and by the destructor if it was

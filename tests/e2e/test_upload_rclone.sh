@@ -7,6 +7,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init
 source "$PGBAK_SRC/tests/e2e/upload_lib.sh"
+source "$PGBAK_SRC/tests/e2e/restore_lib.sh"
+source "$PGBAK_SRC/tests/e2e/drill_lib.sh"
 SCRIPT=$PGBAK_SRC/scripts/backup-rclone
 command -v rclone >/dev/null || fail "no rclone (install rclone)"
 
@@ -88,6 +90,14 @@ rclone --config "$PGBAK_RCLONE_CONFIG" copy t:backups "$T/dl"
 assert_same_tree "$GEN" "$T/dl/1763700000"
 ok "downloaded back through rclone: byte-identical"
 
+# ---- the same script linked as scripts/fetch: list, get, delete
+mkdir -p "$T/pgbak/scripts"
+check_fetch_contract "$SCRIPT" "$T/pgbak" "$GEN"
+make_fake_generation "$T/pgbak" 1763800000
+assert_exit 0 run_upload "$SCRIPT" "$GEN"
+check_fetch_delete "$T/pgbak" 1763800000
+GEN=$T/pgbak/1763700000
+
 # ---- server down
 stop_pid "$sftp_pid"
 add_fake_wal "$GEN" 6
@@ -95,6 +105,7 @@ start=$SECONDS
 assert_exit 1 run_upload "$SCRIPT" "$GEN"
 assert_one_line_error backup-rclone
 ok "server down: exit 1 after $((SECONDS - start))s, $LAST_STDERR"
+check_fetch_down "$T/pgbak" 1763700000 backup-rclone
 
 # ---- through pgbak itself, with a real server (when pgbak can)
 if pgbak_has full-sync force-sync; then
@@ -110,6 +121,8 @@ EOF
   download() { rclone --config "$PGBAK_RCLONE_CONFIG" copy t:roundtrip "$1"; }
   PGBAK=$T/pgbak-rt
   pgbak_roundtrip "$SCRIPT" download
+  sed "s|t:roundtrip|t:drill|" "$T/backup.env" >"$T/drill.env"
+  disaster_drill "$SCRIPT" "$T/drill.env"
 else
   pgbak_roundtrip "$SCRIPT" :
 fi

@@ -6,6 +6,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init
 source "$PGBAK_SRC/tests/e2e/upload_lib.sh"
+source "$PGBAK_SRC/tests/e2e/restore_lib.sh"
+source "$PGBAK_SRC/tests/e2e/drill_lib.sh"
 SCRIPT=$PGBAK_SRC/scripts/backup-rsync
 SSHD=$(command -v sshd || echo /usr/sbin/sshd)
 [[ -x $SSHD ]] || fail "no sshd (install openssh-server)"
@@ -90,6 +92,13 @@ rsync -a -e "$ssh_cmd" "$user@127.0.0.1:$T/remote/" "$T/dl/"
 assert_same_tree "$GEN" "$T/dl/1763700000"
 ok "downloaded back over ssh: byte-identical"
 
+# ---- the same script linked as scripts/fetch: list, get, delete
+check_fetch_contract "$SCRIPT" "$T/pgbak" "$GEN"
+make_fake_generation "$T/pgbak" 1763800000
+assert_exit 0 run_upload "$SCRIPT" "$GEN"
+check_fetch_delete "$T/pgbak" 1763800000
+GEN=$T/pgbak/1763700000
+
 # ---- a local destination (e.g. a mounted file system), and a wrong directory
 mkdir -m 700 "$T/local"
 local_target() { PGBAK_RSYNC_TARGET=$T/local/ run_upload "$SCRIPT" "$GEN"; }
@@ -123,6 +132,7 @@ add_fake_wal "$GEN" 6
 assert_exit 1 run_upload "$SCRIPT" "$GEN"
 assert_one_line_error backup-rsync
 ok "server down: exit 1, $LAST_STDERR"
+check_fetch_down "$T/pgbak" 1763700000 backup-rsync
 
 # ---- through pgbak itself, with a real server (when pgbak can)
 if pgbak_has full-sync force-sync; then
@@ -140,6 +150,9 @@ EOF
   download() { rsync -a -e "$ssh_cmd" "$user@127.0.0.1:$T/remote2/" "$1/"; }
   PGBAK=$T/pgbak-rt
   pgbak_roundtrip "$SCRIPT" download
+  mkdir -m 700 "$T/remote3"
+  sed "s|$T/remote2|$T/remote3|" "$T/backup.env" >"$T/drill.env"
+  disaster_drill "$SCRIPT" "$T/drill.env"
 else
   pgbak_roundtrip "$SCRIPT" :
 fi

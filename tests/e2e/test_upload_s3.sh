@@ -12,6 +12,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init
 source "$PGBAK_SRC/tests/e2e/upload_lib.sh"
+source "$PGBAK_SRC/tests/e2e/restore_lib.sh"
+source "$PGBAK_SRC/tests/e2e/drill_lib.sh"
 SCRIPT=$PGBAK_SRC/scripts/backup-s3
 S3RVER_VERSION=3.7.1
 command -v aws >/dev/null || fail "no aws (install awscli)"
@@ -129,6 +131,11 @@ assert_same_tree "$GEN1" "$T/dl/1763700000"
 assert_same_tree "$GEN" "$T/dl/1763800000"
 ok "downloaded back through the AWS CLI: both generations byte-identical"
 
+# ---- the same script linked as scripts/fetch: list, get, delete
+mkdir -p "$T/pgbak/scripts"
+check_fetch_contract "$SCRIPT" "$T/pgbak" "$GEN1"
+check_fetch_delete "$T/pgbak" 1763800000
+
 # ---- server down
 stop_pid "$s3_pid"
 add_fake_wal "$GEN" 6
@@ -136,6 +143,7 @@ start=$SECONDS
 assert_exit 1 run_upload "$SCRIPT" "$GEN"
 assert_one_line_error backup-s3
 ok "server down: exit 1 after $((SECONDS - start))s, $LAST_STDERR"
+check_fetch_down "$T/pgbak" 1763700000 backup-s3
 
 # ---- through pgbak itself, with a real server (when pgbak can)
 if pgbak_has full-sync force-sync; then
@@ -150,6 +158,8 @@ EOF
   rt_download() { s3 sync --no-progress --only-show-errors "s3://$bucket/roundtrip/" "$1/"; }
   PGBAK=$T/pgbak-rt
   pgbak_roundtrip "$SCRIPT" rt_download
+  sed "s|/roundtrip|/drill|" "$T/backup.env" >"$T/drill.env"
+  disaster_drill "$SCRIPT" "$T/drill.env"
 else
   pgbak_roundtrip "$SCRIPT" :
 fi

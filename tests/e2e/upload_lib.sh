@@ -154,6 +154,18 @@ pgbak_has() {
   for c in "$@"; do "$PGBAK_BIN" help "$c" >/dev/null 2>&1 || return 1; done
 }
 
+# pg_reachable SCRIPT: print SCRIPT's path, or that of a copy in $T/bin when the PostgreSQL user
+# cannot reach the checkout (e.g. under /root).
+pg_reachable() {
+  if as_pg test -x "$1"; then
+    echo "$1"
+    return
+  fi
+  mkdir -p "$T/bin"
+  cp "$1" "$T/bin/"
+  echo "$T/bin/$(basename "$1")"
+}
+
 # pgbak_roundtrip SCRIPT DOWNLOAD_FN: the real thing, when this pgbak has
 # full-sync and force-sync: a PostgreSQL cluster archives through pgbak, whose
 # scripts/backup is SCRIPT (settings in scripts/backup.env, written by the
@@ -171,12 +183,7 @@ pgbak_roundtrip() {
       "(and pgbak verify/restore of the downloaded copy)"
     return 0
   fi
-  if ! as_pg test -x "$script"; then
-    # The PostgreSQL user cannot reach the checkout (e.g. under /root).
-    mkdir -p "$T/bin"
-    cp "$script" "$T/bin/"
-    script=$T/bin/$(basename "$script")
-  fi
+  script=$(pg_reachable "$script")
   pgbak_init
   ln -sfn "$script" "$PGBAK/scripts/backup"
   install -m 600 "$T/backup.env" "$PGBAK/scripts/backup.env"
@@ -254,4 +261,71 @@ check_failed_data_upload() {
   assert_exit 0 run_upload "$script" "$gen"
   assert_same_tree "$gen" "$remote"
   ok "the next run completes it"
+}
+
+# fetch_as DIR VERB ARGS...: run DIR/scripts/fetch as pgbak does (PGBAK=DIR).
+fetch_as() {
+  local dir=$1
+  shift
+  PGBAK=$dir "$dir/scripts/fetch" "$@"
+}
+
+# check_fetch_contract SCRIPT DIR GEN: SCRIPT linked as DIR/scripts/fetch, after GEN was uploaded:
+# `list` names exactly GEN's uploaded files (as BASE_TS/PATH), `get` returns each byte for byte,
+# a missing file or generation is exit 1 with nothing on stdout, a path outside the layout is
+# exit 2, and SCRIPT called with the verb as its first argument does the same as the link.
+check_fetch_contract() {
+  local script=$1 dir=$2 gen=$3 ts f
+  ts=$(basename "$gen")
+  mkdir -p "$dir/scripts"
+  ln -sfn "$script" "$dir/scripts/fetch"
+  assert_exit 0 fetch_as "$dir" list
+  assert_eq "$(tree_listing "$gen" | sed "s|^|$ts/|")" "$(grep "^$ts/" <<<"$LAST_STDOUT" | sort)" \
+    "fetch list of generation $ts"
+  assert_eq "" "$(grep '\(^\|/\)\.' <<<"$LAST_STDOUT")" "dot names in the fetch listing"
+  while IFS= read -r f; do
+    fetch_as "$dir" get "$ts/$f" >"$T/fetched" || fail "fetch get $ts/$f failed"
+    cmp -s "$gen/$f" "$T/fetched" || fail "fetch get $ts/$f: other bytes than uploaded"
+  done < <(tree_listing "$gen")
+  ok "fetch: list names exactly the uploaded files, get returns each byte for byte"
+  assert_exit 1 fetch_as "$dir" get "$ts/pg_wal/$(fake_wal_name 99).zst"
+  assert_eq "" "$LAST_STDOUT" "stdout of fetch get for a missing file"
+  assert_exit 1 fetch_as "$dir" get "1999999999/base.tzst"
+  assert_eq "" "$LAST_STDOUT" "stdout of fetch get in a missing generation"
+  ok "fetch get of a missing file or generation: exit 1, nothing on stdout"
+  for f in ../etc/passwd "$ts/../x" "$ts/.hidden" "$ts" "$ts/" /etc/passwd "$ts//base.tzst"; do
+    assert_exit 2 fetch_as "$dir" get "$f"
+    assert_one_line_error "$(basename "$script")"
+  done
+  assert_exit 2 fetch_as "$dir" delete ../x
+  ok "fetch with a path outside the layout: exit 2, $LAST_STDERR"
+  PGBAK=$dir "$script" get "$ts/base.tzst" >"$T/fetched" || fail "$script get (first argument) failed"
+  cmp -s "$gen/base.tzst" "$T/fetched" || fail "$script get: other bytes than uploaded"
+  ok "called with the verb as its first argument, $(basename "$script") fetches the same"
+}
+
+# check_fetch_delete DIR TS: `fetch delete TS` removes that generation (and nothing else) from the
+# listing; deleting it again succeeds.
+check_fetch_delete() {
+  local dir=$1 ts=$2 before
+  before=$(fetch_as "$dir" list) || fail "fetch list failed"
+  grep -q "^$ts/" <<<"$before" || fail "generation $ts is not listed before the delete"
+  assert_exit 0 fetch_as "$dir" delete "$ts"
+  assert_eq "$(grep -v "^$ts/" <<<"$before")" "$(fetch_as "$dir" list)" "listing after deleting $ts"
+  assert_exit 0 fetch_as "$dir" delete "$ts"
+  ok "fetch delete $ts removes just that generation; deleting it again is fine"
+}
+
+# check_fetch_down DIR TS NAME: with the server down, list and get fail with an exit status other
+# than 0 and 1 (1 would mean "missing") and one line on stderr.
+check_fetch_down() {
+  local dir=$1 ts=$2 name=$3 rc=0
+  fetch_as "$dir" get "$ts/base.tzst" >"$T/fetched" 2>"$T/.fetch_err" || rc=$?
+  ((rc != 0 && rc != 1)) || fail "fetch get with the server down: exit $rc, expected a failure other than 'missing'"
+  LAST_STDERR=$(<"$T/.fetch_err")
+  assert_one_line_error "$name"
+  rc=0
+  fetch_as "$dir" list >/dev/null 2>"$T/.fetch_err" || rc=$?
+  ((rc != 0 && rc != 1)) || fail "fetch list with the server down: exit $rc"
+  ok "server down: fetch get and list fail (exit $rc), $LAST_STDERR"
 }

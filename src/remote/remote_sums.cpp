@@ -1,0 +1,22 @@
+#include "remote/remote_sums.h"
+
+#include "io/error.h"
+#include "repo/backup_dir.h"
+#include "sync/checksums.h"
+
+namespace pgbak {
+std::optional<std::string> remote_listed_digest(const FetchScript& fetch,
+                                                const RemoteGeneration& gen,
+                                                const std::string& rel) {
+  if (!gen.files.count(kSumsFile)) return std::nullopt;
+  StringSink sums;
+  if (!fetch.get_retrying(gen.path(kSumsFile), sums, [&] { sums.text.clear(); })) {
+    return std::nullopt;
+  }
+  auto parsed = parse_checksums(sums.text);
+  auto it = parsed.find(rel);
+  if (it == parsed.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace pgbak

@@ -1,0 +1,38 @@
+// `pgbak restore` from the remote copy alone: the generations `scripts/fetch list` names, the
+// backup_label read from the start of each base (the script is stopped once it has come), and the
+// chosen base streamed through `scripts/fetch get` into the extraction, never stored whole.
+#pragma once
+
+#include <string>
+
+#include "config/config.h"
+#include "remote/fetch_script.h"
+#include "remote/remote_listing.h"
+#include "repo/backup_dir.h"
+#include "restore/base_backup.h"
+#include "restore/choose_generation.h"
+
+namespace pgbak {
+
+class RemoteBases {
+ public:
+  // Lists the remote (through the directory's scripts/fetch).
+  RemoteBases(const BackupDir& dir, const Config& config);
+
+  // For choose_among.
+  BaseCandidates candidates() const;
+  // The generation's base as a stream, with its digest from the remote SHA256SUMS.
+  BaseStream base(const std::string& generation) const;
+
+ private:
+  const RemoteGeneration& generation(const std::string& name) const;
+  // The stored name of the generation's base (base.tzst or base.tzst.enc); throws if none.
+  std::string stored_base(const RemoteGeneration& gen) const;
+
+  Config config_;
+  std::string dir_;
+  FetchScript fetch_;
+  RemoteListing listing_;
+};
+
+}  // namespace pgbak

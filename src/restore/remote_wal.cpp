@@ -1,0 +1,72 @@
+#include "restore/remote_wal.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include "io/error.h"
+#include "io/file.h"
+#include "io/sha256.h"
+#include "remote/remote_sums.h"
+
+namespace pgbak {
+namespace {
+
+// An anonymous memory file that hashes what is written to it; reset() starts over.
+class MemoryFile : public Sink {
+ public:
+  explicit MemoryFile(const std::string& display) : display_(display) {
+    int fd = ::memfd_create("pgbak-fetch", MFD_CLOEXEC);
+    if (fd < 0) throw_sys("cannot create a memory file for", display);
+    fd_.reset(fd);
+    reset();
+  }
+  void write(std::span<const std::byte> data) override {
+    sha_->write(data);
+    write_all(fd_.get(), data.data(), data.size(), display_);
+  }
+  void reset() {
+    if (::ftruncate(fd_.get(), 0) != 0 || ::lseek(fd_.get(), 0, SEEK_SET) != 0) {
+      throw_sys("cannot reset the memory file for", display_);
+    }
+    sha_ = std::make_unique<Sha256>();
+  }
+  std::string hex_digest() { return sha_->hex_digest(); }
+  UniqueFd release() { return std::move(fd_); }
+
+ private:
+  std::string display_;
+  UniqueFd fd_;
+  std::unique_ptr<Sha256> sha_;
+};
+
+}  // namespace
+
+std::optional<ArchivedFile> fetch_remote_wal(const BackupDir& dir, const Config& config,
+                                             const std::string& stored) {
+  FetchScript fetch(dir, config);
+  return fetch_listed_wal(fetch, RemoteListing(fetch.list()), stored);
+}
+
+std::optional<ArchivedFile> fetch_listed_wal(const FetchScript& fetch, const RemoteListing& listing,
+                                             const std::string& stored) {
+  const auto& gens = listing.generations();
+  for (auto gen = gens.rbegin(); gen != gens.rend(); ++gen) {
+    auto name = gen->stored(std::string(kWalDir) + "/" + stored);
+    if (!name) continue;
+    std::string display = "remote " + gen->path(*name);
+    MemoryFile file(display);
+    // Listed a moment ago but gone now (a remote prune): look further.
+    if (!fetch.get_retrying(gen->path(*name), file, [&] { file.reset(); })) continue;
+    std::string digest = file.hex_digest();
+    if (auto listed = remote_listed_digest(fetch, *gen, *name); listed && *listed != digest) {
+      throw Error("archived file '" + display + "' is damaged: its SHA-256 " + digest +
+                  " differs from " + kSumsFile + " (" + *listed + ")");
+    }
+    return ArchivedFile{gen->name, base_name(*name), file.release(), display};
+  }
+  return std::nullopt;
+}
+
+}  // namespace pgbak

@@ -1,0 +1,22 @@
+// Turning an archived WAL file (plain or encrypted zstd) back into the file PostgreSQL archived,
+// checked, under its final name: restore-wal's DEST or the prefetch spool.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "config/config.h"
+#include "restore/remote_wal.h"
+#include "wal/wal_name.h"
+
+namespace pgbak {
+
+// Decompresses `found` into `dest_name` in `dest_dir` (`dest` for messages) through a temp file
+// renamed at the end; a segment's size and header are checked against `wal` first. Without
+// `durable`, nothing is fsynced. Returns the file's size. Throws Error (and nothing is under the
+// name) when the stored file is corrupt.
+uint64_t decompress_into(const Config& config, ArchivedFile& found, const WalName& wal,
+                         int dest_dir, const std::string& dest_name, const std::string& dest,
+                         bool durable = true);
+
+}  // namespace pgbak
