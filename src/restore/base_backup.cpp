@@ -84,7 +84,8 @@ BaseInfo read_base_label(const Generation& gen, const Config& config) {
   BaseScanner scanner;
   TarReader tar(scanner, display);
   ZstdDecompressor zstd(tar, display);
-  std::unique_ptr<StorageSink> opened = make_storage_reader(config, zstd, *base, display);
+  std::unique_ptr<StorageSink> opened =
+      make_storage_reader(config, zstd, *base, display, stored_identity(gen.name, *base));
   std::unique_ptr<std::byte[]> buf(new std::byte[kIoChunk]);
   try {
     // backup_label comes first in pg_basebackup's tar, so this usually reads one chunk.

@@ -18,6 +18,7 @@
 #include "io/zstd_frames.h"
 #include "io/zstd_stream.h"
 #include "repo/backup_dir.h"
+#include "repo/leftovers.h"
 #include "wal/page_header.h"
 
 namespace pgbak {
@@ -97,7 +98,8 @@ uint64_t restore_bytes(const Config& config, Found& found, DurableWriter& out,
   HeadAndCount counted(out, head);
   ZstdDecompressor zstd(counted, found.display);
   // Decrypted first if encrypted; a chunk's plaintext moves on only after its tag verified.
-  auto opened = make_storage_reader(config, zstd, found.stored, found.display);
+  auto opened = make_storage_reader(config, zstd, found.stored, found.display,
+                                    stored_identity(found.generation, wal_relative(found.stored)));
   pump(found.fd.get(), *opened, found.display);
   opened->finish();
   zstd.finish();
@@ -147,6 +149,8 @@ int run_restore_wal(Invocation& inv) {
     if (inv.verbosity > 0) std::cerr << "pgbak: " << name << " is not archived\n";
     return 1;
   }
+  // A restore-wal killed while replacing DEST left its temp name beside it.
+  remove_dead_temps_of(dest_dir.get(), dest_name, dest_dir_path);
   try {
     decompress_into(inv.config, *found, *wal, dest_dir.get(), dest_name, dest);
   } catch (const Error&) {
