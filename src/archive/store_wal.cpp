@@ -47,12 +47,19 @@ constexpr uint64_t kMinPartSize = 4 << 20;
 int compress_parts(const WalSource& src, const Config& config) {
   if (src.name.kind != WalKind::kSegment && src.name.kind != WalKind::kPartial) return 1;
   uint64_t most = src.size / kMinPartSize;
-  return static_cast<int>(std::clamp<uint64_t>(most, 1, static_cast<uint64_t>(config.compress_threads)));
+  return static_cast<int>(
+      std::clamp<uint64_t>(most, 1, static_cast<uint64_t>(config.compress_threads)));
 }
 
 }  // namespace
 
-std::string stored_wal_name(const WalName& name) { return name.text + ".zst"; }
+std::string stored_wal_name(const WalName& name) {
+  return name.text + ".zst";
+}
+
+std::string wal_relative(const std::string& stored_name) {
+  return std::string(kWalDir) + "/" + stored_name;
+}
 
 bool stored_matches_source(const Generation& gen, const std::string& stored_name, WalSource& src,
                            const Config& config) {
@@ -61,7 +68,8 @@ bool stored_matches_source(const Generation& gen, const std::string& stored_name
   CompareSink compare(src);
   ZstdDecompressor dec(compare, display);
   // Outside the try: a missing or unusable key is a setup problem to report, not a difference.
-  std::unique_ptr<StorageSink> opened = make_storage_reader(config, dec, stored_name, display);
+  std::unique_ptr<StorageSink> opened = make_storage_reader(
+      config, dec, stored_name, display, stored_identity(gen.name, wal_relative(stored_name)));
   try {
     pump(fd.get(), *opened, display);
     opened->finish();
@@ -85,7 +93,8 @@ StoreResult store_wal(const Generation& gen, WalSource& src, const Config& confi
   std::string stored = plain + stored_suffix(config);
   std::string display = path_join(path_join(gen.path, kWalDir), stored);
   DurableWriter out(gen.wal_dir.get(), stored, display);
-  StoredWriter stored_file(config, out, config.compress_level, 0, display, src.size);
+  StoredWriter stored_file(config, out, config.compress_level, 0, display,
+                           stored_identity(gen.name, wal_relative(stored)), src.size);
   // Segments: compress straight out of the page cache, in parts on several cores. Saves copying
   // 16 MiB twice (read into a buffer, then into zstd's window); see bench/README.md.
   bool done = src.size >= kIoChunk &&

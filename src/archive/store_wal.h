@@ -17,6 +17,10 @@ enum class StoreResult {
 // copies add ".enc", see crypto/storage.h).
 std::string stored_wal_name(const WalName& name);
 
+// A stored WAL file's name relative to its generation ("pg_wal/NAME.zst[.enc]"), the name its
+// encryption binds (crypto/storage.h's stored_identity).
+std::string wal_relative(const std::string& stored_name);
+
 StoreResult store_wal(const Generation& gen, WalSource& src, const Config& config);
 
 // True if the stored file (plain "NAME.zst" or encrypted "NAME.zst.enc") decrypts and

@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 
 #include <cstring>
+#include <string_view>
 
 #include "crypto/algorithms.h"
 #include "io/error.h"
@@ -15,15 +16,18 @@
 namespace pgbak {
 namespace {
 
-constexpr char kFileKeyInfo[] = "pgbak file key v1";
+// HKDF info per format version: keys of one version are never those of the other.
+constexpr char kFileKeyInfoV1[] = "pgbak file key v1";
+constexpr char kFileKeyInfoV2[] = "pgbak file key v2";
 constexpr size_t kSaltOffset = 20;
 constexpr size_t kNoncePrefixOffset = 36;
 constexpr size_t kKeyIdOffset = 12;
 
 // The per-file AES key: HKDF-SHA256(master key, salt from the header). A fresh key per file keeps
 // GCM's limits per file instead of across every file ever written with one master key.
-void derive_file_key(const SecretKey& key, const unsigned char* salt,
+void derive_file_key(const SecretKey& key, const unsigned char* salt, uint8_t version,
                      unsigned char (&out)[kKeySize]) {
+  std::string_view info = version == kEncVersionUnbound ? kFileKeyInfoV1 : kFileKeyInfoV2;
   std::unique_ptr<EVP_KDF_CTX, decltype(&EVP_KDF_CTX_free)> ctx(EVP_KDF_CTX_new(hkdf_kdf()),
                                                                 EVP_KDF_CTX_free);
   char digest[] = "SHA2-256";
@@ -32,8 +36,8 @@ void derive_file_key(const SecretKey& key, const unsigned char* salt,
       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, const_cast<unsigned char*>(key.data()),
                                         kKeySize),
       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, const_cast<unsigned char*>(salt), 16),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<char*>(kFileKeyInfo),
-                                        sizeof kFileKeyInfo - 1),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<char*>(info.data()),
+                                        info.size()),
       OSSL_PARAM_construct_end(),
   };
   if (!ctx || EVP_KDF_derive(ctx.get(), out, kKeySize, params) != 1) {
@@ -44,10 +48,10 @@ void derive_file_key(const SecretKey& key, const unsigned char* salt,
 // A GCM context keyed with the file's key; `encrypt` picks the direction.
 std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter> keyed_context(const SecretKey& key,
                                                                 const unsigned char* salt,
-                                                                bool encrypt) {
+                                                                uint8_t version, bool encrypt) {
   std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter> ctx(EVP_CIPHER_CTX_new());
   unsigned char file_key[kKeySize];
-  derive_file_key(key, salt, file_key);
+  derive_file_key(key, salt, version, file_key);
   bool ok = ctx &&
             EVP_CipherInit_ex(ctx.get(), aes_256_gcm_cipher(), nullptr, nullptr, nullptr,
                               encrypt ? 1 : 0) == 1 &&
@@ -62,9 +66,10 @@ void put_be(unsigned char* p, uint64_t v, int bytes) {
 }
 
 // Starts a chunk: nonce = nonce prefix || index (32-bit big-endian); associated data = header ||
-// index (64-bit big-endian) || final flag.
+// (version 2: identity length (32-bit big-endian) || identity) || index (64-bit big-endian) ||
+// final flag.
 bool begin_chunk(EVP_CIPHER_CTX* ctx, const std::array<unsigned char, kEncHeaderSize>& header,
-                 uint64_t index, bool final) {
+                 const std::string& identity, uint64_t index, bool final) {
   unsigned char nonce[12];
   std::memcpy(nonce, header.data() + kNoncePrefixOffset, 8);
   put_be(nonce + 8, index, 4);
@@ -72,9 +77,18 @@ bool begin_chunk(EVP_CIPHER_CTX* ctx, const std::array<unsigned char, kEncHeader
   put_be(suffix, index, 8);
   suffix[8] = final ? 1 : 0;
   int len = 0;
-  return EVP_CipherInit_ex(ctx, nullptr, nullptr, nullptr, nonce, -1) == 1 &&
-         EVP_CipherUpdate(ctx, nullptr, &len, header.data(), header.size()) == 1 &&
-         EVP_CipherUpdate(ctx, nullptr, &len, suffix, sizeof suffix) == 1;
+  bool ok = EVP_CipherInit_ex(ctx, nullptr, nullptr, nullptr, nonce, -1) == 1 &&
+            EVP_CipherUpdate(ctx, nullptr, &len, header.data(), header.size()) == 1;
+  if (ok && header[8] != kEncVersionUnbound) {
+    unsigned char size[4];
+    put_be(size, identity.size(), 4);
+    ok = EVP_CipherUpdate(ctx, nullptr, &len, size, sizeof size) == 1 &&
+         (identity.empty() ||
+          EVP_CipherUpdate(ctx, nullptr, &len,
+                           reinterpret_cast<const unsigned char*>(identity.data()),
+                           static_cast<int>(identity.size())) == 1);
+  }
+  return ok && EVP_CipherUpdate(ctx, nullptr, &len, suffix, sizeof suffix) == 1;
 }
 
 unsigned char* bytes(std::byte* p) {
@@ -95,18 +109,21 @@ EncHeaderRandom fresh_random() {
 
 }  // namespace
 
-EncryptingSink::EncryptingSink(Sink& out, const SecretKey& key, std::string display)
-    : EncryptingSink(out, key, std::move(display), fresh_random()) {}
+EncryptingSink::EncryptingSink(Sink& out, const SecretKey& key, std::string display,
+                               std::string identity)
+    : EncryptingSink(out, key, std::move(display), std::move(identity), fresh_random()) {}
 
 EncryptingSink::EncryptingSink(Sink& out, const SecretKey& key, std::string display,
-                               const EncHeaderRandom& random, int chunk_shift)
+                               std::string identity, const EncHeaderRandom& random, int chunk_shift,
+                               uint8_t version)
     : out_(out),
       display_(std::move(display)),
-      ctx_(keyed_context(key, random.salt.data(), true)),
+      identity_(std::move(identity)),
+      ctx_(keyed_context(key, random.salt.data(), version, true)),
       sealed_((size_t{1} << chunk_shift) + kEncTagSize) {
   plain_.reset(size_t{1} << chunk_shift);
   std::memcpy(header_.data(), kEncMagic, sizeof kEncMagic);
-  header_[8] = kEncVersion;
+  header_[8] = version;
   header_[9] = static_cast<unsigned char>(chunk_shift);
   header_[10] = header_[11] = 0;
   std::memcpy(header_.data() + kKeyIdOffset, key.id().data(), kKeyIdSize);
@@ -125,7 +142,7 @@ void EncryptingSink::seal(std::span<const std::byte> plain, bool final) {
   int tail = 0;
   unsigned char* dst = bytes(sealed_.data());
   bool ok =
-      begin_chunk(ctx_.get(), header_, index_, final) &&
+      begin_chunk(ctx_.get(), header_, identity_, index_, final) &&
       (plain.empty() || EVP_CipherUpdate(ctx_.get(), dst, &len, bytes(plain.data()),
                                          static_cast<int>(plain.size())) == 1) &&
       EVP_CipherFinal_ex(ctx_.get(), dst + len, &tail) == 1 &&
@@ -143,8 +160,11 @@ void EncryptingSink::finish() {
   seal(plain_.rest(), true);
 }
 
-DecryptingSink::DecryptingSink(Sink& out, Keyring keys, std::string display)
-    : out_(out), keys_(std::move(keys)), display_(std::move(display)) {}
+DecryptingSink::DecryptingSink(Sink& out, Keyring keys, std::string display, std::string identity)
+    : out_(out),
+      keys_(std::move(keys)),
+      display_(std::move(display)),
+      identity_(std::move(identity)) {}
 
 void DecryptingSink::fail(const std::string& detail) const {
   ERR_clear_error();
@@ -155,7 +175,7 @@ void DecryptingSink::start(const std::array<unsigned char, kEncHeaderSize>& head
   if (std::memcmp(header.data(), kEncMagic, sizeof kEncMagic) != 0) {
     fail("not a pgbak encrypted file (bad magic)");
   }
-  if (header[8] != kEncVersion) {
+  if (header[8] != kEncVersion && header[8] != kEncVersionUnbound) {
     fail("unsupported format version " + std::to_string(header[8]));
   }
   int shift = header[9];
@@ -174,7 +194,7 @@ void DecryptingSink::start(const std::array<unsigned char, kEncHeaderSize>& head
                           ") (HINT: set encryption-key-file, or list the old key in "
                           "encryption-old-key-files)");
   }
-  ctx_ = keyed_context(*key, header.data() + kSaltOffset, false);
+  ctx_ = keyed_context(*key, header.data() + kSaltOffset, header[8], false);
   sealed_.reset((size_t{1} << shift) + kEncTagSize);
   plain_.resize(size_t{1} << shift);
   started_ = true;
@@ -187,7 +207,7 @@ void DecryptingSink::open(std::span<const std::byte> sealed, bool final) {
   unsigned char* dst = bytes(plain_.data());
   int len = 0;
   int tail = 0;
-  bool set_up = begin_chunk(ctx_.get(), header_, index_, final) &&
+  bool set_up = begin_chunk(ctx_.get(), header_, identity_, index_, final) &&
                 (n == 0 || EVP_CipherUpdate(ctx_.get(), dst, &len, bytes(sealed.data()),
                                             static_cast<int>(n)) == 1) &&
                 EVP_CIPHER_CTX_ctrl(ctx_.get(), EVP_CTRL_GCM_SET_TAG, kEncTagSize, tag) == 1;
@@ -196,7 +216,8 @@ void DecryptingSink::open(std::span<const std::byte> sealed, bool final) {
     // Unverified plaintext never leaves this buffer.
     OPENSSL_cleanse(dst, n);
     fail("chunk " + std::to_string(index_) +
-         " does not verify (wrong key, or the file was modified, truncated or spliced)");
+         " does not verify (wrong key, or the file was modified, truncated or spliced, or is "
+         "another file put under this name or into this generation)");
   }
   out_.write({plain_.data(), n});
   ++index_;

@@ -1,7 +1,9 @@
 // Streaming authenticated encryption between Sinks: AES-256-GCM in fixed-size chunks, each with
 // its own tag, behind a small versioned header (docs/format.md is the normative description).
-// The header is bound into every chunk's authenticated data together with the chunk's index and
-// a final-chunk flag, so modified, reordered, truncated, extended or spliced files all fail.
+// The header and the file's identity (its generation and stored name: where it belongs) are bound
+// into every chunk's authenticated data together with the chunk's index and a final-chunk flag,
+// so modified, reordered, truncated, extended or spliced files, and files put under another name
+// or into another generation, all fail.
 #pragma once
 
 #include <openssl/evp.h>
@@ -19,7 +21,9 @@
 namespace pgbak {
 
 inline constexpr unsigned char kEncMagic[8] = {'P', 'G', 'B', 'A', 'K', 'E', 'N', 'C'};
-inline constexpr uint8_t kEncVersion = 1;
+// Version 2 binds the file's identity; version 1 files (identity not bound) are still read.
+inline constexpr uint8_t kEncVersion = 2;
+inline constexpr uint8_t kEncVersionUnbound = 1;
 inline constexpr size_t kEncHeaderSize = 44;
 inline constexpr size_t kEncTagSize = 16;
 // Chunks hold 2^shift plaintext bytes; writers use the default, readers accept the range.
@@ -60,12 +64,14 @@ struct CipherCtxDeleter {
 
 class EncryptingSink : public Sink {
  public:
-  // Encrypts for `key` with fresh header randomness from OpenSSL's CSPRNG. `display` is the path
-  // used in error messages.
-  EncryptingSink(Sink& out, const SecretKey& key, std::string display);
-  // Tests only: fixed header randomness and chunk size, for known-answer tests.
-  EncryptingSink(Sink& out, const SecretKey& key, std::string display,
-                 const EncHeaderRandom& random, int chunk_shift = kEncDefaultChunkShift);
+  // Encrypts for `key` with fresh header randomness from OpenSSL's CSPRNG, bound to `identity`
+  // (storage.h's stored_identity). `display` is the path used in error messages.
+  EncryptingSink(Sink& out, const SecretKey& key, std::string display, std::string identity);
+  // Tests only: fixed header randomness, chunk size and version (1 writes the old format, which
+  // binds no identity), for known-answer tests.
+  EncryptingSink(Sink& out, const SecretKey& key, std::string display, std::string identity,
+                 const EncHeaderRandom& random, int chunk_shift = kEncDefaultChunkShift,
+                 uint8_t version = kEncVersion);
   void write(std::span<const std::byte> data) override;
   // Seals the final chunk; must be called once after the last write.
   void finish();
@@ -75,6 +81,7 @@ class EncryptingSink : public Sink {
 
   Sink& out_;
   std::string display_;
+  std::string identity_;
   std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter> ctx_;
   std::array<unsigned char, kEncHeaderSize> header_;
   HoldBackChunker plain_;
@@ -86,10 +93,12 @@ class EncryptingSink : public Sink {
 class DecryptingSink : public Sink {
  public:
   // Decrypts a file written by EncryptingSink with any key of `keys` (the header's key id picks
-  // it). Plaintext of a chunk reaches `out` only after that chunk's tag verified; the last chunk
-  // is held back until finish(). Every failure is an Error "cannot decrypt '<display>':
-  // authentication failed: <detail>"; a key id matching no key is a MissingKeyError.
-  DecryptingSink(Sink& out, Keyring keys, std::string display);
+  // it) for `identity` (a version 2 file written for another identity fails to verify; a version
+  // 1 file binds none). Plaintext of a chunk reaches `out` only after that chunk's tag verified;
+  // the last chunk is held back until finish(). Every failure is an Error "cannot decrypt
+  // '<display>': authentication failed: <detail>"; a key id matching no key is a
+  // MissingKeyError.
+  DecryptingSink(Sink& out, Keyring keys, std::string display, std::string identity);
   void write(std::span<const std::byte> data) override;
   // Verifies and passes on the final chunk; throws if the file ended early.
   void finish();
@@ -102,6 +111,7 @@ class DecryptingSink : public Sink {
   Sink& out_;
   Keyring keys_;
   std::string display_;
+  std::string identity_;
   std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter> ctx_;
   std::array<unsigned char, kEncHeaderSize> header_{};
   size_t header_len_ = 0;

@@ -26,8 +26,9 @@ class PassThrough : public StorageSink {
 
 class Encrypting : public StorageSink {
  public:
-  Encrypting(Sink& out, const SecretKey& key, const std::string& display)
-      : sink_(out, key, display) {}
+  Encrypting(Sink& out, const SecretKey& key, const std::string& display,
+             const std::string& identity)
+      : sink_(out, key, display, identity) {}
   void write(std::span<const std::byte> data) override { sink_.write(data); }
   void finish() override { sink_.finish(); }
 
@@ -37,8 +38,8 @@ class Encrypting : public StorageSink {
 
 class Decrypting : public StorageSink {
  public:
-  Decrypting(Sink& out, Keyring keys, const std::string& display)
-      : sink_(out, std::move(keys), display) {}
+  Decrypting(Sink& out, Keyring keys, const std::string& display, const std::string& identity)
+      : sink_(out, std::move(keys), display, identity) {}
   void write(std::span<const std::byte> data) override { sink_.write(data); }
   void finish() override { sink_.finish(); }
 
@@ -53,6 +54,10 @@ bool exists_at(int dirfd, const std::string& name) {
 }
 
 }  // namespace
+
+std::string stored_identity(const std::string& generation, const std::string& relative_name) {
+  return generation + "/" + relative_name;
+}
 
 bool encryption_enabled(const Config& config) {
   return !config.encryption_key_file.empty();
@@ -69,22 +74,25 @@ bool is_encrypted_name(const std::string& stored_name) {
 }
 
 std::unique_ptr<StorageSink> make_storage_writer(const Config& config, Sink& inner,
-                                                 const std::string& display) {
+                                                 const std::string& display,
+                                                 const std::string& identity) {
   std::optional<SecretKey> key = load_current_key(config);
   if (!key) return std::make_unique<PassThrough>(inner);
-  return std::make_unique<Encrypting>(inner, *key, display);
+  return std::make_unique<Encrypting>(inner, *key, display, identity);
 }
 
 std::unique_ptr<StorageSink> make_storage_reader(const Config& config, Sink& inner,
                                                  const std::string& stored_name,
-                                                 const std::string& display) {
+                                                 const std::string& display,
+                                                 const std::string& identity) {
   if (!is_encrypted_name(stored_name)) return std::make_unique<PassThrough>(inner);
-  return std::make_unique<Decrypting>(inner, load_keyring(config), display);
+  return std::make_unique<Decrypting>(inner, load_keyring(config), display, identity);
 }
 
 StoredWriter::StoredWriter(const Config& config, Sink& out, int level, int workers,
-                           const std::string& display, std::optional<uint64_t> pledged_size)
-    : sealed_(make_storage_writer(config, out, display)),
+                           const std::string& display, const std::string& identity,
+                           std::optional<uint64_t> pledged_size)
+    : sealed_(make_storage_writer(config, out, display, identity)),
       zstd_(*sealed_, level, workers, display, pledged_size),
       level_(level),
       display_(display) {}
@@ -105,10 +113,11 @@ bool StoredWriter::compress_file(int fd, uint64_t size, int parts) {
 }
 
 void read_stored_file(const Config& config, int dirfd, const std::string& stored_name,
-                      const std::string& display, Sink& out) {
+                      const std::string& display, const std::string& identity, Sink& out) {
   UniqueFd fd = openat_or_throw(dirfd, stored_name, O_RDONLY | O_NOFOLLOW, display);
   ZstdDecompressor dec(out, display);
-  std::unique_ptr<StorageSink> opened = make_storage_reader(config, dec, stored_name, display);
+  std::unique_ptr<StorageSink> opened =
+      make_storage_reader(config, dec, stored_name, display, identity);
   pump(fd.get(), *opened, display);
   opened->finish();
   dec.finish();

@@ -4,10 +4,12 @@
 //
 // Writing (zstd first, then encryption when a key is configured):
 //   DurableWriter out(dirfd, name + stored_suffix(config), display);
-//   StoredWriter stored(config, out, level, workers, display);
+//   StoredWriter stored(config, out, level, workers, display, stored_identity(gen, rel));
 //   pump(fd, stored, display); stored.finish(); out.commit();
 // Reading (by the stored file's name, whatever the configuration says now):
-//   read_stored_file(config, dirfd, stored_name, display, dest);
+//   read_stored_file(config, dirfd, stored_name, display, stored_identity(gen, rel), dest);
+// An encrypted file is bound to its identity: read under another name or generation than the one
+// it was written for, it fails to authenticate.
 // The lower-level make_storage_writer/make_storage_reader add or remove only the encryption.
 #pragma once
 
@@ -31,6 +33,10 @@ class StorageSink : public Sink {
   virtual void finish() = 0;
 };
 
+// The identity an encrypted file is bound to (docs/format.md): "GENERATION/NAME", NAME being the
+// stored name relative to the generation's directory ("base.tzst.enc", "pg_wal/NAME.zst.enc").
+std::string stored_identity(const std::string& generation, const std::string& relative_name);
+
 // True when new files are written encrypted (encryption-key-file is set).
 bool encryption_enabled(const Config& config);
 
@@ -41,17 +47,19 @@ std::string stored_suffix(const Config& config);
 bool is_encrypted_name(const std::string& stored_name);
 
 // The sink new stored bytes go through before `inner`: an encryptor with the current key (loaded
-// and checked now; a bad key file throws), or a pass-through when encryption is off. `display`
-// names the file in errors.
+// and checked now; a bad key file throws) bound to `identity`, or a pass-through when encryption
+// is off. `display` names the file in errors.
 std::unique_ptr<StorageSink> make_storage_writer(const Config& config, Sink& inner,
-                                                 const std::string& display);
+                                                 const std::string& display,
+                                                 const std::string& identity);
 
 // The sink a stored file's bytes go through to come out as what was written: a decryptor (with
-// the current and old keys) if `stored_name` ends in ".enc", a pass-through otherwise. Decryption
-// errors say "authentication failed" and name `display`.
+// the current and old keys, for `identity`) if `stored_name` ends in ".enc", a pass-through
+// otherwise. Decryption errors say "authentication failed" and name `display`.
 std::unique_ptr<StorageSink> make_storage_reader(const Config& config, Sink& inner,
                                                  const std::string& stored_name,
-                                                 const std::string& display);
+                                                 const std::string& display,
+                                                 const std::string& identity);
 
 // Finds a stored file in a directory under `plain_name` + ".enc" or `plain_name` (e.g.
 // "NAME.zst", "base.tzst"), whatever the configuration says now. Returns the name found, or
@@ -65,11 +73,11 @@ std::optional<std::string_view> original_name(std::string_view stored_name,
 
 // What goes into a stored file: the bytes written to it, zstd-compressed (frame checksum on), then
 // encrypted with the current key if one is configured (the key is loaded and checked on
-// construction). `level`, `workers` and `pledged_size` are ZstdCompressor's.
+// construction), bound to `identity`. `level`, `workers` and `pledged_size` are ZstdCompressor's.
 class StoredWriter : public Sink {
  public:
   StoredWriter(const Config& config, Sink& out, int level, int workers, const std::string& display,
-               std::optional<uint64_t> pledged_size = std::nullopt);
+               const std::string& identity, std::optional<uint64_t> pledged_size = std::nullopt);
   void write(std::span<const std::byte> data) override;
   // Ends the compressed stream, then the encrypted one; call once after the last write.
   void finish();
@@ -92,6 +100,6 @@ class StoredWriter : public Sink {
 // an encrypted chunk reaches `out` only after the chunk verified; the caller still writes under a
 // temporary name and keeps the result only when this returns.
 void read_stored_file(const Config& config, int dirfd, const std::string& stored_name,
-                      const std::string& display, Sink& out);
+                      const std::string& display, const std::string& identity, Sink& out);
 
 }  // namespace pgbak

@@ -8,15 +8,23 @@
 #include <string>
 
 namespace pgbak {
+namespace {
+
+// True if `wanted` (an environment value, may be null) names step, or step:subject.
+bool names(const char* wanted, std::string_view step, std::string_view subject) {
+  if (wanted == nullptr) return false;
+  std::string_view w(wanted);
+  return w == step || (!subject.empty() && w.size() == step.size() + 1 + subject.size() &&
+                       w.starts_with(step) && w[step.size()] == ':' && w.ends_with(subject));
+}
+
+}  // namespace
 
 void fault_point(const char* step, std::string_view subject) {
-  static const char* wanted = std::getenv("PGBAK_FAULT");
-  if (wanted == nullptr) return;
-  std::string_view w(wanted);
-  std::string_view s(step);
-  bool hit = w == s || (!subject.empty() && w.size() == s.size() + 1 + subject.size() &&
-                        w.starts_with(s) && w[s.size()] == ':' && w.ends_with(subject));
-  if (hit) ::kill(::getpid(), SIGKILL);
+  static const char* kill_at = std::getenv("PGBAK_FAULT");
+  static const char* pause_at = std::getenv("PGBAK_PAUSE");
+  if (names(kill_at, step, subject)) ::kill(::getpid(), SIGKILL);
+  if (names(pause_at, step, subject)) ::kill(::getpid(), SIGSTOP);
 }
 
 }  // namespace pgbak

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "io/error.h"
+#include "io/fault.h"
 #include "io/file.h"
 
 namespace pgbak {
@@ -44,6 +45,7 @@ void remove_tree(int dirfd, const std::string& name, const std::string& display)
   UniqueFd dir(fd);
   for (const std::string& child : list_dir(dir.get(), display)) {
     std::string child_display = path_join(display, child);
+    fault_point("remove-tree", child_display);
     if (::unlinkat(dir.get(), child.c_str(), 0) == 0) continue;
     if (errno == EISDIR || errno == EPERM) {
       remove_tree(dir.get(), child, child_display);

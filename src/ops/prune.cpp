@@ -4,9 +4,10 @@
 
 #include <algorithm>
 
+#include "crypto/storage.h"
 #include "io/durable_writer.h"
 #include "io/error.h"
-#include "crypto/storage.h"
+#include "io/fault.h"
 #include "io/file.h"
 #include "io/tree.h"
 
@@ -40,7 +41,8 @@ std::vector<std::string> generations_to_prune(const BackupDir& dir, int keep) {
 std::vector<PruneItem> prune_generations(const BackupDir& dir, int keep, bool dry_run) {
   if (!dry_run) {
     for (const auto& name : list_dir(dir.fd(), dir.path())) {
-      if (name.starts_with(kDeletingPrefix)) remove_tree(dir.fd(), name, path_join(dir.path(), name));
+      if (name.starts_with(kDeletingPrefix))
+        remove_tree(dir.fd(), name, path_join(dir.path(), name));
     }
   }
   std::vector<PruneItem> removed;
@@ -53,7 +55,9 @@ std::vector<PruneItem> prune_generations(const BackupDir& dir, int keep, bool dr
         throw_sys("cannot remove generation", path);
       }
       fsync_dir(dir.fd(), dir.path());
+      fault_point("prune-after-rename", gen);
       remove_tree(dir.fd(), hidden, path_join(dir.path(), hidden));
+      fault_point("prune-after-remove", gen);
     }
     removed.push_back(item);
   }

@@ -61,4 +61,24 @@ std::vector<std::string> remove_leftover_temp_files(const BackupDir& dir) {
   return removed;
 }
 
+void remove_dead_temps_of(int dirfd, const std::string& name, const std::string& display) {
+  std::string prefix = "." + name + ".tmp.";
+  std::vector<std::string> names;
+  try {
+    names = list_dir(dirfd, display);
+  } catch (const Error&) {
+    return;
+  }
+  for (const std::string& entry : names) {
+    if (!entry.starts_with(prefix)) continue;
+    int pid = leftover_pid(entry);
+    struct stat st;
+    if (pid == 0 || ::fstatat(dirfd, entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        S_ISDIR(st.st_mode) || !process_gone(pid)) {
+      continue;
+    }
+    ::unlinkat(dirfd, entry.c_str(), 0);
+  }
+}
+
 }  // namespace pgbak

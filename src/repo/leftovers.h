@@ -25,4 +25,9 @@ int leftover_pid(const std::string& name);
 // Errors on single files are skipped (housekeeping).
 std::vector<std::string> remove_leftover_temp_files(const BackupDir& dir);
 
+// Removes the hidden temp files of one final name (".NAME.tmp.PID...") in dirfd whose process is
+// gone, whatever their age: for a name only one writer at a time is expected (restore-wal's DEST
+// in the server's pg_wal/, where no sync sweeps). Errors are ignored (housekeeping).
+void remove_dead_temps_of(int dirfd, const std::string& name, const std::string& display);
+
 }  // namespace pgbak

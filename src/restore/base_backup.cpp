@@ -76,11 +76,11 @@ BaseInfo BaseScanner::info(const std::string& display) const {
 }
 
 LabelReader::LabelReader(const Config& config, const std::string& stored,
-                         const std::string& display)
+                         const std::string& display, const std::string& identity)
     : display_(display),
       tar_(scanner_, display),
       zstd_(tar_, display),
-      opened_(make_storage_reader(config, zstd_, stored, display)) {}
+      opened_(make_storage_reader(config, zstd_, stored, display, identity)) {}
 
 BaseInfo LabelReader::info() {
   if (!done()) {
@@ -99,7 +99,7 @@ BaseInfo read_base_label(const Generation& gen, const Config& config) {
   UniqueFd file = openat_or_throw(gen.dir.get(), *base, O_RDONLY | O_NOFOLLOW, display);
   std::unique_ptr<std::byte[]> buf(new std::byte[kIoChunk]);
   try {
-    LabelReader reader(config, *base, display);
+    LabelReader reader(config, *base, display, stored_identity(gen.name, *base));
     // backup_label comes first in pg_basebackup's tar, so this usually reads one chunk.
     while (!reader.done()) {
       ssize_t n = ::read(file.get(), buf.get(), kIoChunk);

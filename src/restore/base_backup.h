@@ -51,7 +51,9 @@ class BaseScanner : public TarHandler {
 // until backup_label has been seen; feed it with write().
 class LabelReader : public Sink {
  public:
-  LabelReader(const Config& config, const std::string& stored, const std::string& display);
+  // `identity`: stored_identity(generation, stored), which an encrypted base is bound to.
+  LabelReader(const Config& config, const std::string& stored, const std::string& display,
+              const std::string& identity);
   void write(std::span<const std::byte> data) override { opened_->write(data); }
   // backup_label was seen: the rest of the stream is not needed.
   bool done() const { return scanner_.have_label(); }

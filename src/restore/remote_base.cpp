@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "crypto/storage.h"
 #include "io/error.h"
 #include "remote/remote_sums.h"
 
@@ -51,7 +52,7 @@ BaseCandidates RemoteBases::candidates() const {
     std::string display = "remote " + gen.path(stored);
     // A new reader for every attempt: a failed one may have fed it part of the stream.
     std::optional<LabelReader> reader;
-    auto restart = [&] { reader.emplace(config_, stored, display); };
+    auto restart = [&] { reader.emplace(config_, stored, display, stored_identity(name, stored)); };
     restart();
     ForwardSink to_reader([&](std::span<const std::byte> data) { reader->write(data); });
     bool found =

@@ -217,8 +217,8 @@ void extract_base(const Invocation& inv, const BaseStream& base, int root,
   TarExtractor extract(root, display, owner);
   TarReader tar(extract, base.display);
   ZstdDecompressor zstd(tar, base.display);
-  std::unique_ptr<StorageSink> opened =
-      make_storage_reader(inv.config, zstd, base.stored, base.display);
+  std::unique_ptr<StorageSink> opened = make_storage_reader(
+      inv.config, zstd, base.stored, base.display, stored_identity(base.generation, base.stored));
   ProgressMeter meter("restore: " + base.stored, inv.verbosity >= 0, base.size);
   HashedExtraction hashed(*opened, meter);
   base.feed(hashed);
@@ -256,6 +256,34 @@ void remove_stale_temps(int parent_fd, const std::string& parent, const std::str
   }
 }
 
+// Checks that `name` in dirfd is still the directory open as `fd`: the parent of PGDATA may
+// belong to the database user, who could have swapped the temp directory for another.
+void check_same_directory(int dirfd, const std::string& name, int fd, const std::string& display) {
+  struct stat by_name, by_fd;
+  if (::fstat(fd, &by_fd) != 0) throw_sys("cannot examine", display);
+  if (::fstatat(dirfd, name.c_str(), &by_name, AT_SYMLINK_NOFOLLOW) != 0) {
+    throw_sys("cannot examine", display);
+  }
+  if (by_name.st_dev != by_fd.st_dev || by_name.st_ino != by_fd.st_ino) {
+    throw Error("cannot restore: '" + display + "' was replaced during the restore");
+  }
+}
+
+// The temp directory just made, opened without following a symlink, and checked to be this
+// process's own directory (not one swapped in by whoever can write to the parent): until the
+// rename it stays 0700 and owned by this user, so nobody else can put anything inside it while
+// the extraction runs.
+UniqueFd open_own_directory(int parent_fd, const std::string& temp, const std::string& display) {
+  UniqueFd root = openat_or_throw(parent_fd, temp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, display);
+  struct stat st;
+  if (::fstat(root.get(), &st) != 0) throw_sys("cannot examine", display);
+  if (st.st_uid != ::geteuid()) {
+    throw Error("cannot restore: '" + display + "' was replaced by another user's directory");
+  }
+  if (::fchmod(root.get(), 0700) != 0) throw_sys("cannot chmod", display);
+  return root;
+}
+
 void restore_into(const Request& r, const Invocation& inv, const BaseStream& base,
                   std::optional<TarExtractor::Owner> owner, const std::string& parent,
                   const std::string& leaf, bool pgdata_exists) {
@@ -268,13 +296,10 @@ void restore_into(const Request& r, const Invocation& inv, const BaseStream& bas
     throw_sys("cannot create directory", temp_display);
   }
   try {
-    UniqueFd root =
-        openat_or_throw(parent_fd.get(), temp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, temp_display);
-    if (::fchmod(root.get(), 0700) != 0) throw_sys("cannot chmod", temp_display);
-    if (owner && ::fchown(root.get(), owner->uid, owner->gid) != 0) {
-      throw_sys("cannot change the owner of", temp_display);
-    }
+    UniqueFd root = open_own_directory(parent_fd.get(), temp, temp_display);
+    fault_point("restore-temp-created");
     extract_base(inv, base, root.get(), r.pgdata, owner);
+    fault_point("restore-after-extract");
 
     append_file(root.get(), "recovery.signal", "", path_join(r.pgdata, "recovery.signal"), owner);
     std::string command =
@@ -289,10 +314,16 @@ void restore_into(const Request& r, const Invocation& inv, const BaseStream& bas
     // publish a directory whose contents a crash could still lose.
     if (::syncfs(root.get()) != 0) throw_sys("cannot sync the file system of", temp_display);
     if (pgdata_exists) check_pgdata(r.pgdata);  // still empty: rename replaces it
+    // Handed to the owner only now, whole: nobody else could enter it during the extraction.
+    if (owner && ::fchown(root.get(), owner->uid, owner->gid) != 0) {
+      throw_sys("cannot change the owner of", temp_display);
+    }
+    check_same_directory(parent_fd.get(), temp, root.get(), temp_display);
     fault_point("restore-before-rename");
     if (::renameat(parent_fd.get(), temp.c_str(), parent_fd.get(), leaf.c_str()) != 0) {
       throw_sys("cannot rename '" + temp_display + "' to", r.pgdata);
     }
+    fault_point("restore-after-rename");
   } catch (...) {
     remove_tree(parent_fd.get(), temp, temp_display);
     throw;

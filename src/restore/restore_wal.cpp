@@ -14,6 +14,7 @@
 #include "io/file.h"
 #include "remote/fetch_script.h"
 #include "repo/backup_dir.h"
+#include "repo/leftovers.h"
 #include "restore/prefetch.h"
 #include "restore/remote_wal.h"
 #include "restore/wal_decompress.h"
@@ -97,6 +98,8 @@ int run_restore_wal(Invocation& inv) {
     if (inv.verbosity > 0) std::cerr << "pgbak: " << name << " is not archived\n";
     return 1;
   }
+  // A restore-wal killed while replacing DEST left its temp name beside it.
+  remove_dead_temps_of(dest_dir.get(), dest_name, dest_dir_path);
   uint64_t size = 0;
   try {
     size = decompress_into(inv.config, *found, *wal, dest_dir.get(), dest_name, dest);

@@ -17,9 +17,12 @@ namespace pgbak {
 std::optional<std::vector<std::string>> safe_components(const std::string& path);
 
 // A TarHandler that creates each entry below `root`. Every path component is opened with
-// O_NOFOLLOW, so a symlink in the archive can never redirect a later entry outside root.
-// Directories are created 0700, files with the mode from the archive (at most 0777), symlinks as
-// stored. Hard links and special files are refused. With `owner`, every entry is chowned to it.
+// O_NOFOLLOW, and modes and owners are set through opened descriptors (never by a path that
+// could be a symlink planted meanwhile), so neither a symlink in the archive nor one put in a
+// directory's place during the extraction redirects anything outside root. Directories are
+// created 0700, files with the mode from the archive (at most 0777) and never over an existing
+// name, symlinks as stored (never followed). Hard links, device nodes, FIFOs and other types are
+// refused before anything is created for them. With `owner`, every entry is chowned to it.
 class TarExtractor : public TarHandler {
  public:
   struct Owner {
@@ -38,8 +41,15 @@ class TarExtractor : public TarHandler {
   uint64_t bytes() const { return bytes_; }
 
  private:
+  // The directory that will hold the last of `parts`, each component opened with O_NOFOLLOW
+  // (made if missing).
   UniqueFd open_parent(const std::vector<std::string>& parts, const std::string& display);
-  void set_owner(int dirfd, const std::string& name, const std::string& display);
+  // mkdirat (an existing directory is fine), then mode 0700 and the owner through its descriptor.
+  UniqueFd make_directory(int dirfd, const std::string& name, const std::string& display);
+  // An entry's display path relative to the root (the subject of its fault points).
+  std::string relative(const std::string& display) const;
+  // Gives the opened file or directory to the owner, if there is one.
+  void adopt(int fd, const std::string& display);
 
   int root_;
   std::string root_display_;

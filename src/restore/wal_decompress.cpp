@@ -6,6 +6,7 @@
 #include <array>
 #include <cstring>
 
+#include "archive/store_wal.h"
 #include "crypto/storage.h"
 #include "io/durable_writer.h"
 #include "io/error.h"
@@ -57,7 +58,8 @@ uint64_t restore_bytes(const Config& config, ArchivedFile& found, DurableWriter&
   HeadAndCount counted(out, head);
   ZstdDecompressor zstd(counted, found.display);
   // Decrypted first if encrypted; a chunk's plaintext moves on only after its tag verified.
-  auto opened = make_storage_reader(config, zstd, found.stored, found.display);
+  auto opened = make_storage_reader(config, zstd, found.stored, found.display,
+                                    stored_identity(found.generation, wal_relative(found.stored)));
   pump(found.fd.get(), *opened, found.display);
   opened->finish();
   zstd.finish();

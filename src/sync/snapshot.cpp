@@ -53,8 +53,9 @@ class StreamProgress : public Sink {
 // the format) is refused rather than stored under a name that promises zstd.
 class ServerCompressed : public StorageSink {
  public:
-  ServerCompressed(const Config& config, Sink& out, const std::string& display)
-      : sealed_(make_storage_writer(config, out, display)) {}
+  ServerCompressed(const Config& config, Sink& out, const std::string& display,
+                   const std::string& identity)
+      : sealed_(make_storage_writer(config, out, display, identity)) {}
 
   void write(std::span<const std::byte> data) override {
     if (head_.size() < kZstdFrameMagic.size()) {
@@ -88,9 +89,10 @@ class ServerCompressed : public StorageSink {
 // so configured.
 class ClientCompressed : public StorageSink {
  public:
-  ClientCompressed(const Config& config, Sink& out, const std::string& display)
+  ClientCompressed(const Config& config, Sink& out, const std::string& display,
+                   const std::string& identity)
       : stored_(config, out, config.snapshot_compress_level, config.snapshot_compress_workers,
-                display) {}
+                display, identity) {}
   void write(std::span<const std::byte> data) override { stored_.write(data); }
   void finish() override { stored_.finish(); }
 
@@ -145,15 +147,16 @@ Snapshot take_snapshot(const BackupDir& dir, StateFile& state, const Config& con
   // base.tzst, or base.tzst.enc when an encryption key is configured.
   std::string stored = std::string(kBaseFile) + stored_suffix(config);
   std::string display = path_join(gen.path, stored);
+  std::string identity = stored_identity(name, stored);
   DurableWriter out(gen.dir.get(), stored, display);
   // The digest of the bytes as written goes to SHA256SUMS: a server-compressed base has no zstd
   // checksum, so this is what restore and verify check it against.
   HashingSink hashed(out);
   std::unique_ptr<StorageSink> encode;
   if (how.by_server) {
-    encode = std::make_unique<ServerCompressed>(config, hashed, display);
+    encode = std::make_unique<ServerCompressed>(config, hashed, display, identity);
   } else {
-    encode = std::make_unique<ClientCompressed>(config, hashed, display);
+    encode = std::make_unique<ClientCompressed>(config, hashed, display, identity);
   }
 
   Pipe data = make_pipe();

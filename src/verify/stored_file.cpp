@@ -40,7 +40,8 @@ class GuardedSink : public Sink {
 }  // namespace
 
 StoredFileScan scan_stored_file(const Config& config, int dirfd, const std::string& name,
-                                const std::string& display, Sink& content) {
+                                const std::string& display, const std::string& identity,
+                                Sink& content) {
   UniqueFd fd = openat_or_throw(dirfd, name, O_RDONLY | O_NOFOLLOW, display);
   ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   ZstdDecompressor zstd(content, display);
@@ -48,7 +49,7 @@ StoredFileScan scan_stored_file(const Config& config, int dirfd, const std::stri
   std::unique_ptr<StorageSink> opened;
   std::string key_error;
   try {
-    opened = make_storage_reader(config, zstd, name, display);
+    opened = make_storage_reader(config, zstd, name, display, identity);
   } catch (const Error& e) {
     key_error = e.what();
   }

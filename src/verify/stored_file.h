@@ -16,13 +16,14 @@ struct StoredFileScan {
   uint64_t bytes = 0;  // size as stored
 };
 
-// Streams the file `name` in dirfd through SHA-256 and (after decryption when the name ends in
-// ".enc") a zstd decompressor feeding `content`. A failure to decrypt (a key that is missing or
-// cannot be loaded, or "authentication failed"), of the decompressor or of `content` (an Error)
-// is recorded, not thrown, and the rest of the file is still hashed; failing to open or read the
-// file throws.
+// Streams the file `name` in dirfd through SHA-256 and (after decryption for `identity` when the
+// name ends in ".enc") a zstd decompressor feeding `content`. A failure to decrypt (a key that is
+// missing or cannot be loaded, or "authentication failed"), of the decompressor or of `content` (an
+// Error) is recorded, not thrown, and the rest of the file is still hashed; failing to open or read
+// the file throws.
 StoredFileScan scan_stored_file(const Config& config, int dirfd, const std::string& name,
-                                const std::string& display, Sink& content);
+                                const std::string& display, const std::string& identity,
+                                Sink& content);
 
 // Collects a small decompressed text file; throws Error past 1 MiB.
 class TextSink : public Sink {

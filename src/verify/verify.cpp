@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "archive/store_wal.h"
 #include "cli/commands.h"
 #include "crypto/storage.h"
 #include "io/error.h"
@@ -49,8 +50,9 @@ struct Report {
 
 // scan_stored_file, counted in the report.
 StoredFileScan scan(const Config& config, int dirfd, const std::string& name,
-                    const std::string& display, Sink& content, Report& report) {
-  StoredFileScan result = scan_stored_file(config, dirfd, name, display, content);
+                    const std::string& display, const std::string& identity, Sink& content,
+                    Report& report) {
+  StoredFileScan result = scan_stored_file(config, dirfd, name, display, identity, content);
   ++report.files;
   report.bytes += result.bytes;
   return result;
@@ -82,8 +84,8 @@ std::map<uint32_t, std::vector<HistoryEntry>> collect_histories(
       auto wal = parse_wal_name(*original);
       if (!wal) continue;
       TextSink text;
-      auto scanned =
-          scan_stored_file(config, gen.wal_dir.get(), file, path_join(gen.path, file), text);
+      auto scanned = scan_stored_file(config, gen.wal_dir.get(), file, path_join(gen.path, file),
+                                      stored_identity(gen.name, wal_relative(file)), text);
       std::vector<HistoryEntry> entries;
       if (scanned.error.empty() && !parse_timeline_history(text.text, wal->tli, entries)) {
         out[wal->tli] = entries;
@@ -144,7 +146,8 @@ void GenerationCheck::check_base() {
   has_base_ = true;
   BaseScanner scanner;
   TarReader tar(scanner, display);
-  StoredFileScan scanned = scan(config_, gen_.dir.get(), *base, display, tar, report_);
+  StoredFileScan scanned = scan(config_, gen_.dir.get(), *base, display,
+                                stored_identity(gen_.name, *base), tar, report_);
   std::string& error = scanned.error;
   if (error.empty()) {
     try {
@@ -189,7 +192,7 @@ void GenerationCheck::check_wal_files() {
     report_.show_progress(
         gen_.name, std::to_string(i + 1) + "/" + std::to_string(files.size()) + " WAL files");
     const std::string& file = files[i];
-    std::string rel = std::string(kWalDir) + "/" + file;
+    std::string rel = wal_relative(file);
     std::string display = path_join(gen_.path, rel);
     auto original = original_name(file, ".zst");  // NAME.zst or NAME.zst.enc
     auto wal = original ? parse_wal_name(*original) : std::nullopt;
@@ -203,7 +206,8 @@ void GenerationCheck::check_wal_files() {
     std::string& error = scanned.error;
     if (wal->kind == WalKind::kSegment || wal->kind == WalKind::kPartial) {
       WalFileCheck check(*wal);
-      scanned = scan(config_, gen_.wal_dir.get(), file, display, check, report_);
+      scanned = scan(config_, gen_.wal_dir.get(), file, display, stored_identity(gen_.name, rel),
+                     check, report_);
       if (error.empty()) {
         if (auto why = check.finish()) error = display + ": " + *why;
       }
@@ -211,7 +215,8 @@ void GenerationCheck::check_wal_files() {
       if (error.empty() && seg_size_ == 0) seg_size_ = check.seg_size();
     } else {
       TextSink text;
-      scanned = scan(config_, gen_.wal_dir.get(), file, display, text, report_);
+      scanned = scan(config_, gen_.wal_dir.get(), file, display, stored_identity(gen_.name, rel),
+                     text, report_);
       std::vector<HistoryEntry> entries;
       if (error.empty() && wal->kind == WalKind::kHistory) {
         if (auto why = parse_timeline_history(text.text, wal->tli, entries)) {

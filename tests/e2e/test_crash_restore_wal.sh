@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # restore-wal killed at every step of writing DEST (after open, mid-write, before fsync, before
 # the link, before the directory fsync; replacing an old DEST also before the rename): DEST is
-# absent, old or whole, never partial, no temp name is left when DEST was absent, and the retry
-# succeeds. Bad names (empty, ., .., with /, ../ escapes) are refused and nothing is
+# absent, old or whole, never partial, no temp name is left when DEST was absent, the retry
+# succeeds and removes the temp name a kill while replacing DEST left beside it. Bad names (empty, ., .., with /, ../ escapes) are refused and nothing is
 # written outside the destination given, in particular nothing outside pg_wal/.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/sync_lib.sh"
@@ -40,9 +40,23 @@ for step in mid-write before-fsync before-rename before-dir-fsync; do
   fi
   (cd data && assert_exit 0 pgbak_run restore-wal $SEG pg_wal/RECOVERYXLOG)
   cmp data/pg_wal/RECOVERYXLOG in/$SEG || fail "retry after a crash at $step did not replace DEST"
-  rm -f data/pg_wal/.RECOVERYXLOG.tmp.*
+  assert_eq "" "$(find data -name '.*')" "temp files left after the retry of a crash at $step"
 done
-ok "a crash while replacing DEST leaves the old file or the new one, never a mix"
+ok "a crash while replacing DEST leaves the old file or the new one, never a mix; the retry leaves no temp file"
+
+# The retry removes only its own name's temp files of processes that are gone: a live process's,
+# and other names', stay.
+sleep 1000 &
+live=$!
+for f in .RECOVERYXLOG.tmp.999999999.0.1 ".RECOVERYXLOG.tmp.$live.0.1" .RECOVERYHISTORY.tmp.999999999.0.1 \
+  .RECOVERYXLOG.partial; do
+  echo junk | as_pg tee "data/pg_wal/$f" >/dev/null
+done
+(cd data && assert_exit 0 pgbak_run restore-wal $SEG pg_wal/RECOVERYXLOG)
+assert_eq ".RECOVERYHISTORY.tmp.999999999.0.1 .RECOVERYXLOG.partial .RECOVERYXLOG.tmp.$live.0.1" \
+  "$(cd data/pg_wal && ls -A | grep '^\.' | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')" "hidden files kept"
+kill "$live"
+ok "restore-wal removes DEST's temp files of dead processes only"
 
 # Bad names: refused with one line, exit 1 (not archived: quietly); nothing created anywhere.
 snapshot() { find "$T" -path "$T/.last_*" -prune -o -printf '%p %s\n' | sort; }

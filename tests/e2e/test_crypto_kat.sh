@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Encryption at rest, checked against an independent implementation of docs/format.md
 # (tests/crypto/decrypt.py, python3-cryptography) in both directions: what archive-wal stores
-# decrypts there, and what Python encrypts archive-wal reads back as the identical file. Also:
-# keygen, a wrong or missing key, rotation, tampering, and key files that must be refused.
+# decrypts there, and what Python encrypts archive-wal reads back as the identical file (format
+# version 2, and version 1 as older pgbak wrote it). Also: keygen, a wrong or missing key,
+# rotation, tampering, files put under another name or into another generation, and key files
+# that must be refused.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init
@@ -59,31 +61,64 @@ chunks=$((($(stat -c %s "$(stored $S1.zst.enc)") - 44 + 65551) / 65552))
 assert_eq "PGBAKENC" "$(head -c 8 "$(stored $S1.zst.enc)")" "magic"
 ok "archive-wal output decrypts with the independent decryptor (up to $chunks chunks)"
 
+gen=$(readlink "$PGBAK/current")
 bad=$T/bad.enc
 cp "$(stored $S1.zst.enc)" "$bad"
+DECRYPT_PY --key "$T/keys/k1" --identity "$gen/pg_wal/$S1.zst.enc" "$bad" /dev/null ||
+  fail "decrypt.py rejected an intact copy given its identity"
+assert_exit 1 DECRYPT_PY --key "$T/keys/k1" --identity "$gen/pg_wal/$S2.zst.enc" "$bad" "$T/bad.out"
+assert_match "authentication failed" "$LAST_STDERR"
 printf '\x55' | dd of="$bad" bs=1 seek=$((44 + 65552 * 3 + 7)) conv=notrunc status=none
-assert_exit 1 DECRYPT_PY --key "$T/keys/k1" "$bad" "$T/bad.out"
+assert_exit 1 DECRYPT_PY --key "$T/keys/k1" --identity "$gen/pg_wal/$S1.zst.enc" "$bad" "$T/bad.out"
 assert_match "authentication failed" "$LAST_STDERR"
 assert_no_file "$T/bad.out"
-ok "the independent decryptor rejects a flipped byte too"
+ok "the independent decryptor rejects a flipped byte and another identity too"
 
 # ---- Python encrypts, pgbak reads -----------------------------------------------------------
 # archive-wal of a file already stored reads the stored copy back and compares: "already
 # archived" proves pgbak decrypted and decompressed Python's bytes to exactly the source.
-gen=$(readlink "$PGBAK/current")
 n=3
-for shift in 16 12 20; do
+for how in "16 2" "12 2" "20 2" "16 1"; do
+  read -r shift version <<<"$how"
   seg=$(printf '0000000100000000000000%02X' $n)
   mkseg_random "$T/in/$seg" $n
   zstd -q -c "$T/in/$seg" >"$T/$seg.zst"
-  DECRYPT_PY --encrypt --key "$T/keys/k1" --chunk-shift $shift "$T/$seg.zst" "$T/$seg.zst.enc"
+  DECRYPT_PY --encrypt --key "$T/keys/k1" --chunk-shift $shift --format-version "$version" \
+    --identity "$gen/pg_wal/$seg.zst.enc" "$T/$seg.zst" "$T/$seg.zst.enc"
   place "$T/$seg.zst.enc" "$(stored "$seg.zst.enc")"
   assert_exit 0 pgbak_run -v archive-wal "$T/in/$seg"
   assert_match "already archived $seg" "$LAST_STDOUT"
   assert_eq "$gen" "$(readlink "$PGBAK/current")" "no new generation"
   n=$((n + 1))
 done
-ok "files encrypted by the independent encryptor (chunk sizes 2^16, 2^12, 2^20) read back identical"
+ok "files encrypted by the independent encryptor (format 2 with chunk sizes 2^16, 2^12, 2^20; format 1) read back identical"
+
+# ---- identity: a file under another name or in another generation does not authenticate -------
+# (S3..S6 are archived above; S1, S2 and the history file with k1.)
+as_pg mkdir -p "$T/out"
+S7=000000010000000000000007
+cp -p "$(stored $S2.zst.enc)" "$(stored $S7.zst.enc)"
+assert_exit 1 pgbak_run restore-wal $S7 "$T/out/$S7"
+assert_match "cannot decrypt '$PGBAK/$gen/pg_wal/$S7.zst.enc': authentication failed" "$LAST_STDERR"
+assert_no_file "$T/out/$S7"
+assert_exit 1 pgbak_run verify "$gen"
+assert_match "$S7.zst.enc: .*authentication failed|$S7.zst.enc'?: authentication failed" "$LAST_STDOUT$LAST_STDERR"
+rm "$(stored $S7.zst.enc)"
+printf '2\t0/5000000\tno recovery target specified\n' >"$T/in/00000003.history"
+assert_exit 0 pgbak_run archive-wal "$T/in/00000003.history"
+cp -p "$(stored 00000002.history.zst.enc)" "$T/h2.keep"
+cp -p "$(stored 00000003.history.zst.enc)" "$(stored 00000002.history.zst.enc)"
+assert_exit 1 pgbak_run restore-wal 00000002.history "$T/out/h2"
+assert_match "authentication failed" "$LAST_STDERR"
+assert_no_file "$T/out/h2"
+cp -p "$T/h2.keep" "$(stored 00000002.history.zst.enc)"
+assert_exit 0 pgbak_run restore-wal 00000002.history "$T/out/h2"
+cmp -s "$T/out/h2" "$T/in/00000002.history" || fail "history file restored wrong"
+# A version 1 file (identity not bound) still reads under its own name.
+v1seg=$(printf '0000000100000000000000%02X' 6)
+assert_exit 0 pgbak_run restore-wal "$v1seg" "$T/out/$v1seg"
+cmp -s "$T/out/$v1seg" "$T/in/$v1seg" || fail "format 1 file restored wrong"
+ok "a segment copied under another name and a history file replaced by another fail authentication (restore-wal, verify); no DEST"
 
 # ---- rotation and wrong keys ----------------------------------------------------------------
 assert_exit 0 pgbak_run keygen "$T/keys/k2"
@@ -160,7 +195,7 @@ conf "encryption-key-file = $T/keys/k1"
 S11=00000001000000000000000B
 mkseg_random "$T/in/$S11" 11
 zstd -q -c "$T/in/$S11" >"$T/$S11.zst"
-DECRYPT_PY --encrypt --key "$T/keys/k1" "$T/$S11.zst" "$T/$S11.zst.enc"
+DECRYPT_PY --encrypt --key "$T/keys/k1" --identity "$gen/pg_wal/$S11.zst.enc" "$T/$S11.zst" "$T/$S11.zst.enc"
 printf '\x01' | dd of="$T/$S11.zst.enc" bs=1 seek=$((44 + 65552 + 65536 + 3)) conv=notrunc status=none
 place "$T/$S11.zst.enc" "$(stored "$S11.zst.enc")"
 assert_exit 0 pgbak_run archive-wal "$T/in/$S11"
@@ -169,3 +204,15 @@ assert_match "went back in time" "$LAST_STDERR"
 DECRYPT_PY --key "$T/keys/k1" "$(stored "$S11.zst.enc")" - | zstd -qdc | cmp -s - "$T/in/$S11" ||
   fail "the new copy of $S11 is wrong"
 ok "a copy with a flipped tag byte is not the same file: archived afresh into a new generation"
+
+# A segment of the old generation copied into the new one, where restore-wal looks first.
+new=$(readlink "$PGBAK/current")
+cp -p "$PGBAK/$gen/pg_wal/$S9.zst.enc" "$PGBAK/$new/pg_wal/$S9.zst.enc"
+conf "encryption-key-file = $T/keys/k1" "encryption-old-key-files = $T/keys/k2"
+assert_exit 1 pgbak_run restore-wal $S9 "$T/out/$S9"
+assert_match "cannot decrypt '$PGBAK/$new/pg_wal/$S9.zst.enc': authentication failed" "$LAST_STDERR"
+assert_no_file "$T/out/$S9"
+rm "$PGBAK/$new/pg_wal/$S9.zst.enc"
+assert_exit 0 pgbak_run restore-wal $S9 "$T/out/$S9"
+cmp -s "$T/out/$S9" "$T/in/$S9" || fail "$S9 restored wrong from its own generation"
+ok "a file replayed into another generation fails authentication; from its own it restores"

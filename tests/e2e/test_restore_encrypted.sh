@@ -3,7 +3,8 @@
 # SHA256SUMS covers the encrypted bytes (checkable without the key); restore-wal and restore read
 # them back, a restored server shows the same data; a flipped bit or a wrong key makes
 # restore-wal and verify fail with "authentication failed" and leaves no DEST; a rotated key
-# with the old one in encryption-old-key-files restores everything.
+# with the old one in encryption-old-key-files restores everything; a base moved into another
+# generation (its SHA256SUMS line fixed too) fails authentication and restores nothing.
 # A build without full-sync gets its base.tzst.enc from pg_basebackup, zstd and the independent
 # encryptor (tests/crypto/decrypt.py --encrypt) instead.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -41,7 +42,8 @@ if ((have_sync)); then
   gen=$(readlink -f "$PGBAK/current")
 else
   _e2e_with main as_pg pg_basebackup -D - -Ft -X none --checkpoint=fast | zstd -q >"$T/base.tzst"
-  DECRYPT_PY --encrypt --key "$T/keys/k1" "$T/base.tzst" "$T/base.tzst.enc"
+  DECRYPT_PY --encrypt --key "$T/keys/k1" --identity "$(basename "$gen")/base.tzst.enc" \
+    "$T/base.tzst" "$T/base.tzst.enc"
   as_pg install -m 600 "$T/base.tzst.enc" "$gen/base.tzst.enc"
   wait_archived main --no-failures
 fi
@@ -110,4 +112,23 @@ done
 assert_eq "$want" "$(sums restored)" "data of the restored server"
 ok "restore drill with encryption (and a rotated key): the restored server has the same data"
 cluster_stop restored
+
+if ((have_sync)); then
+  assert_exit 0 pgbak_run full-sync
+  gen2=$(readlink -f "$PGBAK/current")
+  [[ $gen2 != "$gen" ]] || fail "full-sync made no new generation"
+  assert_exit 0 pgbak_run wait 120
+  # Someone who can write the backup directory moves the older base into the newer generation
+  # and fixes SHA256SUMS to match.
+  cp -p "$gen/base.tzst.enc" "$gen2/base.tzst.enc"
+  sum=$(sha256sum "$gen2/base.tzst.enc" | cut -d' ' -f1)
+  sed -i "s/^[0-9a-f]*  base.tzst.enc\$/$sum  base.tzst.enc/" "$gen2/SHA256SUMS"
+  (cd "$gen2" && sha256sum --quiet -c SHA256SUMS) || fail "SHA256SUMS not fixed up"
+  assert_exit 1 "$PGBAK_BIN" -D "$PGBAK" restore "$T/swapped.data" --generation "$(basename "$gen2")"
+  assert_match "cannot decrypt '$gen2/base.tzst.enc': authentication failed" "$LAST_STDERR"
+  assert_eq 1 "$(printf '%s\n' "$LAST_STDERR" | wc -l)" "lines of stderr"
+  assert_no_file "$T/swapped.data"
+  assert_eq "" "$(ls -A "$T" | grep pgbak-restore || true)" "temp directories left behind"
+  ok "a base moved into another generation (SHA256SUMS fixed up): authentication failed, nothing restored"
+fi
 cluster_stop main

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "io/error.h"
-#include "test_util.h"
 #include "io/sha256.h"
+#include "test_util.h"
 
 using namespace pgbak;
 using pgbak::test::VectorSink;
@@ -20,6 +20,8 @@ namespace {
 using Bytes = std::vector<std::byte>;
 
 constexpr size_t kChunk = size_t{1} << kEncDefaultChunkShift;
+// The identity the helpers encrypt for and expect when decrypting.
+const std::string kId = "1763700000/pg_wal/000000010000000000000001.zst.enc";
 constexpr size_t kSealed = kChunk + kEncTagSize;
 
 SecretKey test_key(unsigned char seed) {
@@ -42,9 +44,10 @@ Bytes sample(size_t n, unsigned seed = 1) {
 }
 
 // Encrypts in pieces of `piece` bytes to exercise the buffering.
-Bytes encrypt(const Bytes& plain, const SecretKey& key, size_t piece = 100000) {
+Bytes encrypt(const Bytes& plain, const SecretKey& key, size_t piece = 100000,
+              const std::string& identity = kId) {
   VectorSink out;
-  EncryptingSink enc(out, key, "test.enc");
+  EncryptingSink enc(out, key, "test.enc", identity);
   for (size_t off = 0; off < plain.size(); off += piece) {
     enc.write(std::span(plain).subspan(off, std::min(piece, plain.size() - off)));
   }
@@ -53,10 +56,11 @@ Bytes encrypt(const Bytes& plain, const SecretKey& key, size_t piece = 100000) {
 }
 
 // Decrypts; whatever reached the output before a failure is left in *partial.
-Bytes decrypt(const Bytes& sealed, Keyring keys, size_t piece = 70000, Bytes* partial = nullptr) {
+Bytes decrypt(const Bytes& sealed, Keyring keys, size_t piece = 70000, Bytes* partial = nullptr,
+              const std::string& identity = kId) {
   VectorSink out;
   try {
-    DecryptingSink dec(out, std::move(keys), "/backup/1/pg_wal/X.zst.enc");
+    DecryptingSink dec(out, std::move(keys), "/backup/1/pg_wal/X.zst.enc", identity);
     for (size_t off = 0; off < sealed.size(); off += piece) {
       dec.write(std::span(sealed).subspan(off, std::min(piece, sealed.size() - off)));
     }
@@ -74,10 +78,11 @@ size_t chunks_for(size_t n) {
 
 // Expects decryption to fail with "authentication failed" and the path, and returns what reached
 // the output before the failure.
-Bytes expect_auth_failure(const Bytes& sealed, Keyring keys, size_t piece = 70000) {
+Bytes expect_auth_failure(const Bytes& sealed, Keyring keys, size_t piece = 70000,
+                          const std::string& identity = kId) {
   Bytes partial;
   try {
-    decrypt(sealed, std::move(keys), piece, &partial);
+    decrypt(sealed, std::move(keys), piece, &partial, identity);
   } catch (const Error& e) {
     std::string what = e.what();
     BOOST_TEST(what.find("authentication failed") != std::string::npos, what);
@@ -137,7 +142,7 @@ BOOST_AUTO_TEST_CASE(header_layout) {
   auto key = test_key(1);
   Bytes sealed = encrypt(sample(10), key);
   BOOST_TEST(std::memcmp(sealed.data(), "PGBAKENC", 8) == 0);
-  BOOST_TEST(static_cast<int>(sealed[8]) == 1);
+  BOOST_TEST(static_cast<int>(sealed[8]) == 2);
   BOOST_TEST(static_cast<int>(sealed[9]) == 16);
   BOOST_TEST((static_cast<int>(sealed[10]) | static_cast<int>(sealed[11])) == 0);
   BOOST_TEST(std::memcmp(sealed.data() + 12, key.id().data(), 8) == 0);
@@ -161,22 +166,47 @@ BOOST_AUTO_TEST_CASE(known_answers) {
     for (size_t i = 0; i < n; ++i) v[i] = std::byte((i * 7 + 3) & 0xFF);
     return v;
   };
-  auto seal = [&](const Bytes& plain, int shift) {
+  auto seal = [&](const Bytes& plain, int shift, uint8_t version) {
     VectorSink out;
-    EncryptingSink enc(out, key, "kat", random, shift);
+    EncryptingSink enc(out, key, "kat", kId, random, shift, version);
     enc.write(plain);
     enc.finish();
     return out.bytes;
   };
-  const std::string header =
-      "504742414b454e4301100000e040df6bb85e0d0c101112131415161718191a1b1c1d1e1fa0a1a2a3a4a5a6a7";
-  BOOST_TEST(hex(seal(pattern(5), 16)) == header + "1b35eedbe161a76bca21bc97fbc24ec9444ea5eab1");
-  BOOST_TEST(hex(seal({}, 16)) == header + "f64104f209f4e0fa30c5f99ce54d0ed9");
-  Bytes three_chunks = seal(pattern(10000), 12);
+  const std::string tail = "100000e040df6bb85e0d0c101112131415161718191a1b1c1d1e1fa0a1a2a3a4a5a6a7";
+  // Version 2, bound to kId.
+  const std::string v2 = "504742414b454e4302" + tail;
+  BOOST_TEST(hex(seal(pattern(5), 16, 2)) == v2 + "aa9049851c8ff3fd28c9a59bb4c18d0fefc468bc54");
+  BOOST_TEST(hex(seal({}, 16, 2)) == v2 + "30a981121c7884a908cee07d86ad9f5b");
+  Bytes three_chunks = seal(pattern(10000), 12, 2);
   BOOST_TEST(three_chunks.size() == 10092u);
   BOOST_TEST(sha256_hex(three_chunks) ==
-             "ab2de09f68008310e6f59e6dd91097e9e631a4496c67ae98c8d430517e353ff9");
+             "81f9c1613c7d14672bc986456f8f62bafe95384179d42fa28badbf7912f686d3");
   BOOST_TEST((decrypt(three_chunks, ring_of({0})) == pattern(10000)));
+  // Version 1 (no identity): what pgbak wrote before, still read, under any name.
+  const std::string v1 = "504742414b454e4301" + tail;
+  BOOST_TEST(hex(seal(pattern(5), 16, 1)) == v1 + "1b35eedbe161a76bca21bc97fbc24ec9444ea5eab1");
+  BOOST_TEST(hex(seal({}, 16, 1)) == v1 + "f64104f209f4e0fa30c5f99ce54d0ed9");
+  Bytes old = seal(pattern(10000), 12, 1);
+  BOOST_TEST(sha256_hex(old) == "ab2de09f68008310e6f59e6dd91097e9e631a4496c67ae98c8d430517e353ff9");
+  BOOST_TEST((decrypt(old, ring_of({0}), 70000, nullptr, "other/base.tzst.enc") == pattern(10000)));
+}
+
+BOOST_AUTO_TEST_CASE(a_file_read_under_another_identity_fails) {
+  Bytes plain = sample(2 * kChunk + 10);
+  Bytes sealed = encrypt(plain, test_key(1));
+  BOOST_TEST((decrypt(sealed, ring_of({1})) == plain));
+  // A segment copied under another segment's name, into another generation, a history file put
+  // in another's place, a base moved between generations, and a name one byte longer.
+  for (const std::string& other :
+       std::vector<std::string>{"1763700000/pg_wal/000000010000000000000002.zst.enc",
+                                "1763800000/pg_wal/000000010000000000000001.zst.enc",
+                                "1763700000/pg_wal/00000002.history.zst.enc",
+                                "1763700000/base.tzst.enc", kId + "x", ""}) {
+    BOOST_TEST(expect_auth_failure(sealed, ring_of({1}), 70000, other).empty(), other);
+  }
+  Bytes base = encrypt(plain, test_key(1), 100000, "1763700000/base.tzst.enc");
+  BOOST_TEST(expect_auth_failure(base, ring_of({1}), 70000, "1763800000/base.tzst.enc").empty());
 }
 
 BOOST_AUTO_TEST_CASE(bit_flip_anywhere_in_the_header_fails_without_output) {
@@ -313,7 +343,7 @@ BOOST_AUTO_TEST_CASE(other_chunk_sizes_in_range_are_read) {
   for (int shift : {kEncMinChunkShift, kEncMaxChunkShift}) {
     Bytes plain = sample((size_t{1} << shift) * 2 + 3);
     VectorSink out;
-    EncryptingSink enc(out, test_key(1), "t", random, shift);
+    EncryptingSink enc(out, test_key(1), "t", kId, random, shift);
     enc.write(plain);
     enc.finish();
     BOOST_TEST((decrypt(out.bytes, ring_of({1})) == plain));

@@ -15,25 +15,27 @@
 #include "test_util.h"
 
 using namespace pgbak;
-using pgbak::test::VectorSink;
 using pgbak::test::TempDir;
+using pgbak::test::VectorSink;
 
 namespace {
+
+const std::string kId = stored_identity("1763700000", "pg_wal/a.zst.enc");
 
 // The writer chain of the archive and snapshot paths: zstd, then the storage sink.
 std::vector<std::byte> store(const Config& config, const std::string& text) {
   VectorSink out;
-  StoredWriter stored(config, out, 3, 0, "x");
+  StoredWriter stored(config, out, 3, 0, "x", kId);
   stored.write(std::as_bytes(std::span(text)));
   stored.finish();
   return out.bytes;
 }
 
-std::string load(const Config& config, const std::string& name,
-                 const std::vector<std::byte>& data) {
+std::string load(const Config& config, const std::string& name, const std::vector<std::byte>& data,
+                 const std::string& identity = kId) {
   VectorSink out;
   ZstdDecompressor dec(out, name);
-  auto opened = make_storage_reader(config, dec, name, name);
+  auto opened = make_storage_reader(config, dec, name, name, identity);
   opened->write(data);
   opened->finish();
   dec.finish();
@@ -80,6 +82,10 @@ BOOST_AUTO_TEST_CASE(plain_and_encrypted_round_trip_by_name) {
   off.encryption_old_key_files = enc.encryption_key_file;
   BOOST_TEST(load(off, "a.zst.enc", stored_enc) == text);
   BOOST_CHECK_THROW(load(plain, "a.zst.enc", stored_enc), MissingKeyError);
+  // Bound to its identity: read as another file, it does not authenticate.
+  BOOST_TEST(kId == "1763700000/pg_wal/a.zst.enc");
+  BOOST_CHECK_THROW(load(enc, "a.zst.enc", stored_enc, "1763700000/pg_wal/b.zst.enc"), Error);
+  BOOST_TEST(load(enc, "a.zst", stored_plain, "1763700000/pg_wal/b.zst") == text);
 
   BOOST_REQUIRE(stored_enc.size() > 50u);
   stored_enc[50] ^= std::byte{4};
@@ -108,7 +114,7 @@ BOOST_AUTO_TEST_CASE(compress_file_gives_the_same_stream_kinds) {
   for (const Config& c : {default_config(), config}) {
     for (int parts : {1, 2}) {
       VectorSink out;
-      StoredWriter stored(c, out, 3, 0, "x", text.size());
+      StoredWriter stored(c, out, 3, 0, "x", kId, text.size());
       BOOST_REQUIRE(stored.compress_file(in.get(), text.size(), parts));
       BOOST_TEST(load(c, encryption_enabled(c) ? "a.zst.enc" : "a.zst", out.bytes) == text);
     }
@@ -122,7 +128,7 @@ BOOST_AUTO_TEST_CASE(writer_refuses_a_bad_key_file) {
   write_new_key_file(config.encryption_key_file);
   ::chmod(config.encryption_key_file.c_str(), 0644);
   VectorSink out;
-  BOOST_CHECK_THROW(make_storage_writer(config, out, "x"), Error);
+  BOOST_CHECK_THROW(make_storage_writer(config, out, "x", kId), Error);
 }
 
 BOOST_AUTO_TEST_CASE(read_stored_file_decrypts_and_decompresses_by_name) {
@@ -136,7 +142,7 @@ BOOST_AUTO_TEST_CASE(read_stored_file_decrypts_and_decompresses_by_name) {
   };
   auto read = [&](const std::string& name) {
     VectorSink out;
-    read_stored_file(config, dir.get(), name, tmp / name, out);
+    read_stored_file(config, dir.get(), name, tmp / name, kId, out);
     return std::string(reinterpret_cast<const char*>(out.bytes.data()), out.bytes.size());
   };
   put("plain.zst", store(config, text));
