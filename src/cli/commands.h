@@ -17,6 +17,7 @@ int run_wait(Invocation& inv);
 // Options of `sync` (internal ones, used by archive-wal's background start).
 void add_sync_options(boost::program_options::options_description& d);
 int run_restore_wal(Invocation& inv);
+void add_restore_wal_options(boost::program_options::options_description& d);
 int run_restore(Invocation& inv);
 void add_restore_options(boost::program_options::options_description& options);
 int run_verify(Invocation& inv);

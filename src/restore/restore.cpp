@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cmath>
@@ -25,6 +26,7 @@
 #include "io/tree.h"
 #include "io/zstd_stream.h"
 #include "repo/backup_dir.h"
+#include "repo/lineage.h"
 #include "restore/base_backup.h"
 #include "restore/choose_generation.h"
 #include "restore/recovery_conf.h"
@@ -246,7 +248,7 @@ void restore_into(const Request& r, const Invocation& inv, const Generation& gen
 
     append_file(root.get(), "recovery.signal", "", path_join(r.pgdata, "recovery.signal"), owner);
     std::string command =
-        restore_command(self_path(), inv.dir, inv.config_explicit ? inv.config_path : "");
+        restore_command(self_path(), inv.dir, inv.config_explicit ? inv.config_path : "", gen.name);
     std::time_t now = std::time(nullptr);
     char when[64];
     std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", std::localtime(&now));
@@ -296,6 +298,17 @@ int run_restore(Invocation& inv) {
   restore_into(r, inv, gen, owner, parent, leaf, pgdata_exists);
 
   if (inv.verbosity >= 0) {
+    // What lies beside the restored history is named, so that nobody wonders where it went.
+    for (const std::string& other : dir.generations()) {
+      std::optional<Generation> g = dir.try_open_generation(other);
+      auto marker = g ? read_new_history(*g) : std::nullopt;
+      if (!marker) continue;
+      auto members = lineage(dir, gen.name);
+      if (std::find(members.begin(), members.end(), other) != members.end()) continue;
+      std::cerr << "pgbak: note: generation " << other << " is not part of the restored history ("
+                << (marker->side ? "side generation: " : "starts a new history: ")
+                << marker->reason << "); its WAL is not used\n";
+    }
     std::cout << "restored generation " << gen.name << " (" << describe(info) << ") into "
               << r.pgdata << "\n";
     std::cout << "recovery: "

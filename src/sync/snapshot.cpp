@@ -17,6 +17,7 @@
 #include "io/sha256.h"
 #include "io/zstd_stream.h"
 #include "pg/identify_system.h"
+#include "repo/lineage.h"
 #include "sync/heuristic.h"
 #include "sync/pg_basebackup.h"
 #include "sync/process.h"
@@ -106,6 +107,36 @@ std::string describe(const SnapshotCompression& how, const Config& config) {
   return text;
 }
 
+// The system identifier of the WAL being archived here: the newest generation's that has one
+// (side generations hold another server's WAL and do not count).
+std::optional<std::pair<std::string, uint64_t>> archived_sysid(const BackupDir& dir) {
+  auto all = dir.generations();
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    std::optional<Generation> g = dir.try_open_generation(*it);
+    if (!g) continue;
+    auto marker = read_new_history(*g);
+    if (marker && marker->side) continue;
+    if (auto sysid = read_generation_sysid(*g)) return std::pair(*it, *sysid);
+  }
+  return std::nullopt;
+}
+
+// A snapshot of another cluster than the one whose WAL is archived here (conninfo or the PG*
+// environment pointing elsewhere) would become current and make archive-wal refuse the real
+// cluster's WAL. Only the cluster whose WAL archive-wal last refused may take over: someone
+// re-created the cluster on purpose and runs full-sync against it, as the refusal's hint says.
+void check_server_is_archived_cluster(const BackupDir& dir, uint64_t server_sysid) {
+  auto archived = archived_sysid(dir);
+  if (!archived || archived->second == server_sysid) return;
+  if (read_refused_sysid(dir) == server_sysid) return;
+  throw Error("snapshot refused: the server reached (conninfo in pgbak.conf, or the PG* "
+              "environment) has system identifier " +
+              std::to_string(server_sysid) + ", but the WAL archived into generation " +
+              archived->first + " comes from " + std::to_string(archived->second) +
+              " (HINT: point conninfo at the cluster whose archive_command archives here; "
+              "archiving goes on meanwhile)");
+}
+
 std::string prepare_generation(const BackupDir& dir, StateFile& state, uint64_t sysid) {
   StateLock guard(state);
   if (auto current = dir.open_current()) {
@@ -128,6 +159,7 @@ Snapshot take_snapshot(const BackupDir& dir, StateFile& state, const Config& con
   std::string program = find_pg_basebackup(config);
   // Asking the server first means an unreachable server does not leave an empty generation.
   ServerIdentity id = identify_system(config.conninfo);
+  check_server_is_archived_cluster(dir, id.system_identifier);
   SnapshotCompression how = choose_snapshot_compression(
       config.snapshot_compression, id.server_version,
       config.snapshot_compression == "client" ? std::nullopt

@@ -1,0 +1,101 @@
+# Loaded into each of PostgreSQL's TAP test scripts (PERL5OPT=-MPgbakTap, see
+# scripts/tap-recovery): replaces the archive and restore commands that
+# PostgreSQL::Test::Cluster writes (cp into and out of the node's archive
+# directory) by pgbak's, with one pgbak directory per archiving node. Before
+# the framework stops the nodes at the end of the script, it lets each
+# directory's background sync finish, stops what still runs, runs
+# `pgbak verify` and appends the outcome to $PGBAK_TAP_RESULTS.
+package PgbakTap;
+
+use strict;
+use warnings;
+
+# Only the test scripts (t/*.pl) use the framework; helper scripts they run
+# (e.g. cp_history_files) must not load it.
+BEGIN { return unless $0 =~ /\.pl\z/; require PostgreSQL::Test::Cluster; }
+
+my $bin = $ENV{PGBAK_BIN} or die "PgbakTap: PGBAK_BIN is not set\n";
+my %dirs;    # pgbak directory -> node that archives into it
+
+sub pgbak_dir { return $_[0]->archive_dir . '/pgbak'; }
+
+sub run_pgbak
+{
+	my ($dir, @args) = @_;
+	my $out = `"$bin" -D "$dir" @args 2>&1`;
+	return ($? >> 8, $out);
+}
+
+if ($0 =~ /\.pl\z/)
+{
+	no warnings 'redefine';
+
+	*PostgreSQL::Test::Cluster::enable_archiving = sub {
+		my ($self) = @_;
+		my $dir = pgbak_dir($self);
+		unless (-d $dir)
+		{
+			my ($rc, $out) = run_pgbak($dir, 'init');
+			die "pgbak init $dir failed: $out" if $rc;
+			# Snapshots go to this node, over its socket.
+			my $host = $self->host;
+			my $port = $self->port;
+			open my $conf, '>>', "$dir/pgbak.conf" or die "$dir/pgbak.conf: $!";
+			print $conf "conninfo = host=$host port=$port dbname=postgres\n";
+			print $conf "backoff-start = 1\nbackoff-max = 5\n";
+			close $conf;
+		}
+		$dirs{$dir} = $self;
+		print "### Enabling WAL archiving through pgbak for node \"" . $self->name . "\"\n";
+		$self->append_conf('postgresql.conf', qq(
+archive_mode = on
+archive_command = '"$bin" -D "$dir" archive-wal %p'
+));
+		return;
+	};
+
+	*PostgreSQL::Test::Cluster::enable_restoring = sub {
+		my ($self, $root_node, $standby) = @_;
+		my $dir = pgbak_dir($root_node);
+		print "### Enabling WAL restore through pgbak for node \"" . $self->name . "\"\n";
+		$self->append_conf('postgresql.conf', qq(
+restore_command = '"$bin" -D "$dir" restore-wal %f %p'
+));
+		if ($standby) { $self->set_standby_mode(); }
+		else          { $self->set_recovery_mode(); }
+		return;
+	};
+}
+
+# Runs before PostgreSQL::Test::Cluster's END (END blocks run last-loaded
+# first), while the nodes that are still up can take a snapshot.
+END
+{
+	my $exit = $?;
+	my $results = $ENV{PGBAK_TAP_RESULTS};
+	foreach my $dir (sort keys %dirs)
+	{
+		my $node = $dirs{$dir};
+		my ($rc, $out) = run_pgbak($dir, 'wait', '60');
+		my ($srv) = `"$bin" -D "$dir" status 2>&1`;
+		# A sync still retrying (its node is down) is stopped: its pid is in sync.status.
+		if (open my $st, '<', "$dir/sync.status")
+		{
+			while (<$st>) { kill 'TERM', $1 if /^pid=(\d+)$/ && $1 > 0; }
+			close $st;
+		}
+		my ($vrc, $vout) = run_pgbak($dir, 'verify');
+		my $test = $0;
+		$test =~ s{.*/}{};
+		if ($results && open my $fh, '>>', $results)
+		{
+			$vout =~ s/^/    /mg;
+			print $fh "$test node " . $node->name . ": verify "
+			  . ($vrc == 0 ? "ok" : "FAILED (exit $vrc)") . "\n$vout";
+			close $fh;
+		}
+	}
+	$? = $exit;
+}
+
+1;
