@@ -22,12 +22,6 @@ namespace {
 // histories stops after this many missing numbers in a row.
 constexpr uint32_t kMaxMissingTimelines = 4;
 
-std::string history_name(uint32_t tli) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%08X.history", tli);
-  return buf;
-}
-
 // The parsed history file stored as `stored` in the generation's pg_wal/; nullopt if it cannot
 // be read or parsed (verify reports that).
 std::optional<std::vector<HistoryEntry>> read_history(const Config& config, const Generation& g,
@@ -66,27 +60,13 @@ std::optional<uint32_t> stored_seg_size(const Config& config, const Generation& 
   return seg_size;
 }
 
-// A side generation that holds `plain` (a stored history file's name), if any.
-std::optional<std::string> side_holding(const BackupDir& dir, const std::string& plain,
-                                        const std::string& except, bool stop_at_normal) {
-  auto all = dir.generations();
-  for (auto it = all.rbegin(); it != all.rend(); ++it) {
-    if (*it == except || !find_stored(dir.fd(), *it + "/" + kWalDir + "/" + plain)) continue;
-    std::optional<Generation> g = dir.try_open_generation(*it);
-    auto marker = g ? read_new_history(*g) : std::nullopt;
-    if (marker && marker->side) return *it;
-    if (stop_at_normal) return std::nullopt;  // the history lives in the server's own lineage
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 Placement place_history(const BackupDir& dir, const Generation& current, WalSource& src,
                         const Config& config) {
   std::string plain = src.name.text + ".zst";
   if (find_stored(current.wal_dir.get(), plain)) return {};  // a re-archive: compared as usual
-  if (auto side = side_holding(dir, plain, current.name, false)) {
+  if (auto side = find_side_generation(dir, plain, current.name, false)) {
     return {Placement::Where::kSide, *side, "retried"};
   }
   TextSink text;
@@ -136,7 +116,7 @@ Placement place_segment(const BackupDir& dir, const Generation& current, const W
   const uint64_t start = segment_number(src.name, static_cast<uint32_t>(src.size)) * src.size;
   uint32_t missing = 0;
   for (uint32_t newer = tli + 1; missing < kMaxMissingTimelines && newer != 0; ++newer) {
-    auto stored = find_stored(current.wal_dir.get(), history_name(newer) + ".zst");
+    auto stored = find_stored(current.wal_dir.get(), history_file_name(newer) + ".zst");
     if (!stored) {
       ++missing;
       continue;
@@ -154,9 +134,9 @@ Placement place_segment(const BackupDir& dir, const Generation& current, const W
     }
   }
   if (tli > 1) {
-    std::string plain = history_name(tli) + ".zst";
+    std::string plain = history_file_name(tli) + ".zst";
     if (!find_stored(current.wal_dir.get(), plain)) {
-      if (auto side = side_holding(dir, plain, current.name, true)) {
+      if (auto side = find_side_generation(dir, plain, current.name, true)) {
         return {Placement::Where::kSide, *side, "its timeline's history is there"};
       }
     }

@@ -6,6 +6,7 @@
 
 #include "io/durable_writer.h"
 #include "io/error.h"
+#include "crypto/storage.h"
 #include "io/file.h"
 
 namespace pgbak {
@@ -28,7 +29,8 @@ std::vector<std::pair<std::string, std::string>> lineage_starts(const BackupDir&
       continue;
     }
     std::optional<uint64_t> own = g ? read_generation_sysid(*g) : std::nullopt;
-    if (start.empty() || !g || marker || (own && sysid && *own != *sysid)) {
+    bool other_cluster = own && sysid.value_or(*own) != *own;
+    if (start.empty() || !g || marker || other_cluster) {
       start = name;
       sysid.reset();
     }
@@ -55,6 +57,27 @@ std::optional<NewHistory> read_new_history(const Generation& g) {
   h.side = line.starts_with(kSidePrefix);
   h.reason = h.side ? line.substr(std::string_view(kSidePrefix).size()) : line;
   return h;
+}
+
+std::optional<std::string> find_side_generation(const BackupDir& dir, const std::string& plain,
+                                                const std::string& except, bool stop_at_normal) {
+  auto all = dir.generations();
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    if (*it == except || !find_stored(dir.fd(), *it + "/" + kWalDir + "/" + plain)) continue;
+    std::optional<Generation> g = dir.try_open_generation(*it);
+    auto marker = g ? read_new_history(*g) : std::nullopt;
+    if (marker && marker->side) return *it;
+    if (stop_at_normal) return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+void adopt_side_generation(const Generation& g, const std::string& why) {
+  auto marker = read_new_history(g);
+  std::string text = why + (marker ? "; was a side generation: " + marker->reason : "") + "\n";
+  DurableWriter w(g.dir.get(), kNewHistoryFile, path_join(g.path, kNewHistoryFile));
+  w.write(std::as_bytes(std::span(text)));
+  w.commit_replace();
 }
 
 std::vector<std::string> lineage(const BackupDir& dir, const std::string& chosen) {

@@ -25,6 +25,15 @@ void mark_new_history(const Generation& g, const NewHistory& why);
 // The generation's marker, if any.
 std::optional<NewHistory> read_new_history(const Generation& g);
 
+// The side generation whose pg_wal/ holds `plain` (a stored name, e.g. "00000002.history.zst"),
+// searching newest first and passing over `except`. With `stop_at_normal`, a generation that is
+// not a side one holding it ends the search: the file belongs to the server's own history.
+std::optional<std::string> find_side_generation(const BackupDir& dir, const std::string& plain,
+                                                const std::string& except, bool stop_at_normal);
+// Makes a side generation an ordinary one that starts a new history: the server whose history it
+// holds is the one the archive follows from now on (a snapshot reached it).
+void adopt_side_generation(const Generation& g, const std::string& why);
+
 // The lineage of generation `chosen`: itself, then each newer generation, oldest first, until
 // one starts a new history or has another system identifier. These are the generations whose WAL
 // continues the history `chosen`'s base belongs to. Throws if `chosen` does not exist.

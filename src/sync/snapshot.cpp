@@ -21,6 +21,7 @@
 #include "sync/heuristic.h"
 #include "sync/pg_basebackup.h"
 #include "sync/process.h"
+#include "wal/wal_name.h"
 
 namespace pgbak {
 namespace {
@@ -137,8 +138,27 @@ void check_server_is_archived_cluster(const BackupDir& dir, uint64_t server_sysi
               "archiving goes on meanwhile)");
 }
 
-std::string prepare_generation(const BackupDir& dir, StateFile& state, uint64_t sysid) {
+// A server on a timeline whose history only a side generation holds is the branch the archive
+// was pointed at (conninfo reaches it: a PITR restore promoted to be the new primary): that side
+// generation becomes current, starting a new history, and gets the snapshot.
+void adopt_server_branch(const BackupDir& dir, uint32_t timeline, SyncLog& log) {
+  if (timeline <= 1) return;
+  std::string plain = history_file_name(timeline) + ".zst";
+  auto current = dir.open_current();
+  if (current && find_stored(current->wal_dir.get(), plain)) return;
+  auto side = find_side_generation(dir, plain, "", true);
+  if (!side) return;
+  adopt_side_generation(dir.open_generation(*side),
+                        "a snapshot reached the server on timeline " + std::to_string(timeline));
+  dir.switch_current(*side);
+  log.info("snapshot: the server is on timeline " + std::to_string(timeline) +
+           ", whose history side generation " + *side + " holds: it is current now");
+}
+
+std::string prepare_generation(const BackupDir& dir, StateFile& state, uint64_t sysid,
+                               uint32_t timeline, SyncLog& log) {
   StateLock guard(state);
+  adopt_server_branch(dir, timeline, log);
   if (auto current = dir.open_current()) {
     auto recorded = read_generation_sysid(*current);
     if (!generation_has_base(*current) && (!recorded || *recorded == sysid)) {
@@ -164,7 +184,7 @@ Snapshot take_snapshot(const BackupDir& dir, StateFile& state, const Config& con
       config.snapshot_compression, id.server_version,
       config.snapshot_compression == "client" ? std::nullopt
                                               : pg_basebackup_major_version(program));
-  std::string name = prepare_generation(dir, state, id.system_identifier);
+  std::string name = prepare_generation(dir, state, id.system_identifier, id.timeline, log);
   fault_point("snapshot-after-switch");
   Generation gen = dir.open_generation(name);
   log.info("snapshot: generation " + name + " is current; running " + program);

@@ -290,16 +290,12 @@ void verify_generation(const BackupDir& dir, const std::string& name, const Conf
   std::string summary = check.check_continuity(histories);
   std::string history;
   if (auto marker = read_new_history(dir.open_generation(name))) {
-    // A side generation means two servers archive here: a problem to fix, though no restore of
-    // the other generations ever reads it. A new history is just a fact.
-    if (marker->side) {
-      report.problem("generation " + name + ": another server's history was archived here (" +
-                     marker->reason +
-                     "); restores of the other generations never read it (HINT: give that "
-                     "server its own archive directory, then remove this generation)");
-    } else {
-      history = "starts a new history (" + marker->reason + "), ";
-    }
+    // Named, not a problem: the generation's own files are checked like any other, and no
+    // restore of the other generations reads it.
+    history = marker->side ? "side generation: another server's history, never read by restores "
+                             "of the other generations (" +
+                                 marker->reason + "), "
+                           : "starts a new history (" + marker->reason + "), ";
   }
   if (verbosity >= 0) {
     uint64_t found = report.problems - problems_before;

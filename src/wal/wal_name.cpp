@@ -64,6 +64,12 @@ std::optional<WalName> parse_wal_name(std::string_view name) {
   return std::nullopt;
 }
 
+std::string history_file_name(uint32_t tli) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%08X.history", tli);
+  return buf;
+}
+
 std::string segment_file_name(uint32_t tli, uint64_t segno, uint32_t seg_size) {
   char buf[32];
   uint64_t per_log = segments_per_log(seg_size);

@@ -96,6 +96,6 @@ assert_exit 1 pgbak_run restore-wal --generation "$gen2" "$(seg 1 7)" "$T/out"
 ok "a segment continuing a timeline another one left starts new history $gen4"
 
 assert_exit 1 pgbak_run verify
-assert_match "generation $side: another server's history was archived here \(00000002.history: timeline 2 branches off" "$LAST_STDOUT"
+assert_match "generation $side: side generation: another server's history, never read by restores of the other generations \(00000002.history: timeline 2 branches off" "$LAST_STDOUT"
 assert_match "generation $gen2: starts a new history \($(seg 1 3) differs" "$LAST_STDOUT"
 ok "verify names the side generation and the new histories"
