@@ -90,8 +90,8 @@ int run_archive_wal(Invocation& inv) {
     gen = side_generation(dir, state, gen, place);
   } else if (place.where == Placement::Where::kNewHistory) {
     std::string old = gen.name;
-    gen = dir.open_generation(start_generation(dir, state, kArchive, gen.name,
-                                               NewHistory{false, place.reason}));
+    gen = dir.open_generation(
+        start_generation(dir, state, kArchive, gen.name, NewHistory{false, place.reason}));
     if (src.sysid) record_generation_sysid(gen, *src.sysid);
     std::cerr << "pgbak: " << place.reason << "; archived into new generation " << gen.name
               << " (a new history), snapshot requested\n";

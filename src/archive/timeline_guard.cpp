@@ -84,7 +84,8 @@ Placement place_history(const BackupDir& dir, const Generation& current, WalSour
     auto wal = original ? parse_wal_name(*original) : std::nullopt;
     if (!wal || wal->kind != WalKind::kSegment || wal->tli >= src.name.tli) continue;
     auto& slot = newest[wal->tli];
-    if (slot.second.empty() || std::pair(wal->log, wal->seg) > std::pair(slot.first.log, slot.first.seg)) {
+    if (slot.second.empty() ||
+        std::pair(wal->log, wal->seg) > std::pair(slot.first.log, slot.first.seg)) {
       slot = {*wal, file};
     }
   }
@@ -103,7 +104,8 @@ Placement place_history(const BackupDir& dir, const Generation& current, WalSour
       return {Placement::Where::kSide, "",
               branch + " branches off timeline " + std::to_string(tli) + " at " +
                   format_lsn(*span->second.end) + ", behind WAL generation " + current.name +
-                  " holds (" + seg.first.text + "): another server with this history archives here"};
+                  " holds (" + seg.first.text +
+                  "): another server with this history archives here"};
     }
   }
   return {};

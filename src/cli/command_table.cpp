@@ -59,7 +59,9 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-std::span<const Command> command_table() { return kCommands; }
+std::span<const Command> command_table() {
+  return kCommands;
+}
 
 const Command* find_command(const std::string& name) {
   for (const Command& c : kCommands) {

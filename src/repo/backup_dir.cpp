@@ -95,7 +95,8 @@ std::string BackupDir::create_generation(std::time_t now) const {
   for (;; ++ts) {
     std::string name = std::to_string(ts);
     if (::mkdirat(fd_.get(), name.c_str(), 0700) == 0) {
-      UniqueFd dir = openat_or_throw(fd_.get(), name, O_RDONLY | O_DIRECTORY, path_join(path_, name));
+      UniqueFd dir =
+          openat_or_throw(fd_.get(), name, O_RDONLY | O_DIRECTORY, path_join(path_, name));
       ::fchmod(dir.get(), 0700);
       if (::mkdirat(dir.get(), kWalDir, 0700) != 0) {
         throw_sys("cannot create directory", path_join(path_join(path_, name), kWalDir));

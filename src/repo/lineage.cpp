@@ -4,9 +4,9 @@
 #include <map>
 #include <span>
 
+#include "crypto/storage.h"
 #include "io/durable_writer.h"
 #include "io/error.h"
-#include "crypto/storage.h"
 #include "io/file.h"
 
 namespace pgbak {

@@ -306,8 +306,8 @@ int run_restore(Invocation& inv) {
       auto members = lineage(dir, gen.name);
       if (std::find(members.begin(), members.end(), other) != members.end()) continue;
       std::cerr << "pgbak: note: generation " << other << " is not part of the restored history ("
-                << (marker->side ? "side generation: " : "starts a new history: ")
-                << marker->reason << "); its WAL is not used\n";
+                << (marker->side ? "side generation: " : "starts a new history: ") << marker->reason
+                << "); its WAL is not used\n";
     }
     std::cout << "restored generation " << gen.name << " (" << describe(info) << ") into "
               << r.pgdata << "\n";

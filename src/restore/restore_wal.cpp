@@ -177,8 +177,8 @@ int run_restore_wal(Invocation& inv) {
     throw UsageError("invalid generation '" + chosen + "'");
   }
   std::string stored = stored_wal_name(*wal);
-  auto found = chosen.empty() ? find_unambiguous(dir, name, stored)
-                              : find_in_lineage(dir, chosen, stored);
+  auto found =
+      chosen.empty() ? find_unambiguous(dir, name, stored) : find_in_lineage(dir, chosen, stored);
   if (!found) {
     // The server asks for files that may not exist (future timelines' history, the segment
     // after the last one): "not found" is an answer, not an error.

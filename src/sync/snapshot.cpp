@@ -130,12 +130,13 @@ void check_server_is_archived_cluster(const BackupDir& dir, uint64_t server_sysi
   auto archived = archived_sysid(dir);
   if (!archived || archived->second == server_sysid) return;
   if (read_refused_sysid(dir) == server_sysid) return;
-  throw Error("snapshot refused: the server reached (conninfo in pgbak.conf, or the PG* "
-              "environment) has system identifier " +
-              std::to_string(server_sysid) + ", but the WAL archived into generation " +
-              archived->first + " comes from " + std::to_string(archived->second) +
-              " (HINT: point conninfo at the cluster whose archive_command archives here; "
-              "archiving goes on meanwhile)");
+  throw Error(
+      "snapshot refused: the server reached (conninfo in pgbak.conf, or the PG* "
+      "environment) has system identifier " +
+      std::to_string(server_sysid) + ", but the WAL archived into generation " + archived->first +
+      " comes from " + std::to_string(archived->second) +
+      " (HINT: point conninfo at the cluster whose archive_command archives here; "
+      "archiving goes on meanwhile)");
 }
 
 // A server on a timeline whose history only a side generation holds is the branch the archive

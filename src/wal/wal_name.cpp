@@ -97,7 +97,8 @@ std::optional<uint64_t> parse_lsn(std::string_view text) {
     return true;
   };
   if (!hex_any(hi) || !hex_any(lo)) return std::nullopt;
-  return (std::stoull(std::string(hi), nullptr, 16) << 32) | std::stoull(std::string(lo), nullptr, 16);
+  return (std::stoull(std::string(hi), nullptr, 16) << 32) |
+         std::stoull(std::string(lo), nullptr, 16);
 }
 
 }  // namespace pgbak

@@ -116,9 +116,10 @@ BOOST_AUTO_TEST_CASE(parses_history_files) {
 // timeline 2's plus "2 <stop point>", a switch point lower than the one before it.
 BOOST_AUTO_TEST_CASE(accepts_switch_points_that_go_back) {
   std::vector<HistoryEntry> h;
-  BOOST_TEST(!parse_timeline_history("1\t0/6000000\tno recovery target specified\n"
-                                     "2\t0/4000100\tbefore 2026-12-05 03:00:00+00\n",
-                                     3, h));
+  BOOST_TEST(
+      !parse_timeline_history("1\t0/6000000\tno recovery target specified\n"
+                              "2\t0/4000100\tbefore 2026-12-05 03:00:00+00\n",
+                              3, h));
   BOOST_TEST_REQUIRE(h.size() == 2u);
   BOOST_TEST(h[1].switchpoint == 0x4000100u);
 
