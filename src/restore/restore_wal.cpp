@@ -72,6 +72,7 @@ std::optional<Found> find_unambiguous(const BackupDir& dir, const std::string& n
     if (auto found = open_in(dir, *it, stored)) all.push_back(std::move(*found));
   }
   if (all.empty()) return std::nullopt;
+  if (all.size() == 1) return std::move(all.front());
   std::string start = lineage_start(dir, all.front().generation);
   for (size_t i = 1; i < all.size(); ++i) {
     if (lineage_start(dir, all[i].generation) != start) {
