@@ -20,7 +20,7 @@ constexpr const char* kSidePrefix = "side: ";
 std::vector<std::pair<std::string, std::string>> lineage_starts(const BackupDir& dir) {
   std::vector<std::pair<std::string, std::string>> out;
   std::string start;
-  std::optional<uint64_t> sysid;
+  uint64_t sysid = 0;  // of the lineage being followed; 0 while unknown
   for (const std::string& name : dir.generations()) {
     std::optional<Generation> g = dir.try_open_generation(name);
     auto marker = g ? read_new_history(*g) : std::nullopt;
@@ -29,12 +29,12 @@ std::vector<std::pair<std::string, std::string>> lineage_starts(const BackupDir&
       continue;
     }
     std::optional<uint64_t> own = g ? read_generation_sysid(*g) : std::nullopt;
-    bool other_cluster = own && sysid.value_or(*own) != *own;
+    bool other_cluster = own && sysid != 0 && sysid != *own;
     if (start.empty() || !g || marker || other_cluster) {
       start = name;
-      sysid.reset();
+      sysid = 0;
     }
-    if (own) sysid = own;
+    if (own) sysid = *own;
     out.emplace_back(name, start);
   }
   return out;
