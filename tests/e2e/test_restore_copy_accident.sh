@@ -55,6 +55,9 @@ cluster_stop again
 
 # The copy was meant as the new primary after all: a snapshot that reaches it adopts its branch.
 cluster_start copy
+# Its postgresql.auto.conf still names the recovery target it was restored to, and a base backup
+# of it carries that file: a restore of that base would stop recovery for it.
+cluster_psql copy -c "ALTER SYSTEM RESET recovery_target_name" -c "ALTER SYSTEM RESET recovery_target_action" >/dev/null
 printf '%s\n' "snapshot-min-wal-files = 1000000" "conninfo = host=$T/copy.sock port=$(<"$T/copy.port") dbname=postgres" >"$PGBAK/pgbak.conf"
 assert_exit 0 _e2e_with copy pgbak_run full-sync
 assert_eq "$side" "$(readlink "$PGBAK/current")" "current after a snapshot of the copy"
