@@ -4,10 +4,12 @@
 #include <iostream>
 
 #include "archive/store_wal.h"
+#include "archive/timeline_guard.h"
 #include "archive/wal_source.h"
 #include "cli/commands.h"
 #include "io/error.h"
 #include "repo/backup_dir.h"
+#include "repo/lineage.h"
 #include "state/state_file.h"
 #include "sync/spawn.h"
 
@@ -16,17 +18,33 @@ namespace {
 
 // Creates a generation and makes it current (under the STATE lock, so that concurrent
 // archive-wal calls agree on one). Returns its name.
+// A generation that starts a new history gets its marker before it is current.
 std::string start_generation(const BackupDir& dir, StateFile& state, uint8_t extra_pending,
-                             const std::optional<std::string>& replacing) {
+                             const std::optional<std::string>& replacing,
+                             const std::optional<NewHistory>& marker = std::nullopt) {
   StateLock guard(state);
   auto current = dir.current_name();
   if (current != replacing) return *current;  // someone else already started one
   std::string name = dir.create_generation(std::time(nullptr));
+  if (marker) mark_new_history(dir.open_generation(name), *marker);
   dir.switch_current(name);
   State s = state.read();
   s.pending |= kSnapshot | extra_pending;
   state.write(s);
   return name;
+}
+
+// The side generation for another server's history (created with its marker, never current).
+Generation side_generation(const BackupDir& dir, StateFile& state, const Generation& current,
+                           const Placement& place) {
+  if (!place.generation.empty()) return dir.open_generation(place.generation);
+  StateLock guard(state);
+  Generation side = dir.open_generation(dir.create_generation(std::time(nullptr)));
+  mark_new_history(side, {true, place.reason});
+  if (auto sysid = read_generation_sysid(current)) record_generation_sysid(side, *sysid);
+  std::cerr << "pgbak: " << place.reason << "; archived into side generation " << side.name
+            << ", which restores of generation " << current.name << " never read\n";
+  return side;
 }
 
 std::string hint_other_cluster(const std::string& dir) {
@@ -58,18 +76,39 @@ int run_archive_wal(Invocation& inv) {
   if (src.sysid) {
     uint64_t recorded = record_generation_sysid(gen, *src.sysid);
     if (recorded != *src.sysid) {
+      // Remembered so that a snapshot of that cluster (full-sync, as the hint says) is accepted.
+      record_refused_sysid(dir, *src.sysid);
       throw Error("cannot archive '" + src.name.text + "': system identifier " +
                   std::to_string(*src.sysid) + " differs from generation " + gen.name + "'s " +
                   std::to_string(recorded) + hint_other_cluster(dir.path()));
     }
   }
 
+  Placement place = src.name.kind == WalKind::kHistory ? place_history(dir, gen, src, inv.config)
+                                                       : place_segment(dir, gen, src, inv.config);
+  if (place.where == Placement::Where::kSide) {
+    gen = side_generation(dir, state, gen, place);
+  } else if (place.where == Placement::Where::kNewHistory) {
+    std::string old = gen.name;
+    gen = dir.open_generation(
+        start_generation(dir, state, kArchive, gen.name, NewHistory{false, place.reason}));
+    if (src.sysid) record_generation_sysid(gen, *src.sysid);
+    std::cerr << "pgbak: " << place.reason << "; archived into new generation " << gen.name
+              << " (a new history), snapshot requested\n";
+  }
+
   StoreResult result = store_wal(gen, src, inv.config);
+  if (result == StoreResult::kConflict && place.where == Placement::Where::kSide) {
+    throw Error("cannot archive '" + src.name.text + "': side generation " + gen.name +
+                " already holds a different copy");
+  }
   if (result == StoreResult::kConflict) {
     // Same cluster, different bytes: the server went back in time (e.g. a VM rollback). The old
     // generation stays as it is; the file goes into a new one, which will get its own snapshot.
     std::string old = gen.name;
-    gen = dir.open_generation(start_generation(dir, state, kArchive, gen.name));
+    NewHistory marker{false, src.name.text + " differs from the copy in generation " + old +
+                                 " (the server went back in time)"};
+    gen = dir.open_generation(start_generation(dir, state, kArchive, gen.name, marker));
     if (src.sysid) record_generation_sysid(gen, *src.sysid);
     result = store_wal(gen, src, inv.config);
     if (result == StoreResult::kConflict) {

@@ -19,6 +19,7 @@ void add_sync_options(boost::program_options::options_description& d);
 // Options of `force-sync` and `full-sync` (--timeout).
 void add_force_sync_options(boost::program_options::options_description& d);
 int run_restore_wal(Invocation& inv);
+void add_restore_wal_options(boost::program_options::options_description& d);
 int run_restore(Invocation& inv);
 void add_restore_options(boost::program_options::options_description& options);
 int run_verify(Invocation& inv);

@@ -95,7 +95,8 @@ std::string BackupDir::create_generation(std::time_t now) const {
   for (;; ++ts) {
     std::string name = std::to_string(ts);
     if (::mkdirat(fd_.get(), name.c_str(), 0700) == 0) {
-      UniqueFd dir = openat_or_throw(fd_.get(), name, O_RDONLY | O_DIRECTORY, path_join(path_, name));
+      UniqueFd dir =
+          openat_or_throw(fd_.get(), name, O_RDONLY | O_DIRECTORY, path_join(path_, name));
       ::fchmod(dir.get(), 0700);
       if (::mkdirat(dir.get(), kWalDir, 0700) != 0) {
         throw_sys("cannot create directory", path_join(path_join(path_, name), kWalDir));
@@ -125,8 +126,10 @@ void BackupDir::switch_current(const std::string& name) const {
   fsync_dir(fd_.get(), path_);
 }
 
-std::optional<uint64_t> read_generation_sysid(const Generation& g) {
-  auto text = read_small_file(g.dir.get(), kSysidFile, path_join(g.path, kSysidFile));
+namespace {
+
+std::optional<uint64_t> read_sysid_file(int dirfd, const std::string& display) {
+  auto text = read_small_file(dirfd, base_name(display), display);
   if (!text) return std::nullopt;
   try {
     size_t used = 0;
@@ -134,7 +137,25 @@ std::optional<uint64_t> read_generation_sysid(const Generation& g) {
     if (used > 0) return v;
   } catch (const std::exception&) {
   }
-  throw Error("'" + path_join(g.path, kSysidFile) + "' does not hold a system identifier");
+  throw Error("'" + display + "' does not hold a system identifier");
+}
+
+}  // namespace
+
+std::optional<uint64_t> read_refused_sysid(const BackupDir& dir) {
+  return read_sysid_file(dir.fd(), path_join(dir.path(), kRefusedSysidFile));
+}
+
+void record_refused_sysid(const BackupDir& dir, uint64_t sysid) {
+  if (read_refused_sysid(dir) == sysid) return;
+  std::string text = std::to_string(sysid) + "\n";
+  DurableWriter w(dir.fd(), kRefusedSysidFile, path_join(dir.path(), kRefusedSysidFile));
+  w.write(std::as_bytes(std::span(text)));
+  w.commit_replace();
+}
+
+std::optional<uint64_t> read_generation_sysid(const Generation& g) {
+  return read_sysid_file(g.dir.get(), path_join(g.path, kSysidFile));
 }
 
 uint64_t record_generation_sysid(const Generation& g, uint64_t sysid) {

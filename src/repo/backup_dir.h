@@ -18,6 +18,8 @@ inline constexpr const char* kBaseFile = "base.tzst";
 inline constexpr const char* kConfigFile = "config.tzst";
 inline constexpr const char* kSumsFile = "SHA256SUMS";
 inline constexpr const char* kSysidFile = "system_identifier";
+// In $PGBAK: the system identifier of the last WAL archive-wal refused as another cluster's.
+inline constexpr const char* kRefusedSysidFile = "refused_system_identifier";
 inline constexpr const char* kScriptsDir = "scripts";
 inline constexpr const char* kBackupScript = "scripts/backup";
 
@@ -66,5 +68,10 @@ class BackupDir {
 std::optional<uint64_t> read_generation_sysid(const Generation& g);
 // Records it durably unless already recorded; returns the recorded value (which may differ).
 uint64_t record_generation_sysid(const Generation& g, uint64_t sysid);
+
+// The system identifier of the last WAL refused as another cluster's, and recording it (replacing
+// the one before). A snapshot of that cluster is a deliberate switch to it, not a mistake.
+std::optional<uint64_t> read_refused_sysid(const BackupDir& dir);
+void record_refused_sysid(const BackupDir& dir, uint64_t sysid);
 
 }  // namespace pgbak

@@ -43,10 +43,10 @@ std::string conf_quote(const std::string& value) {
 }
 
 std::string restore_command(const std::string& binary, const std::string& dir,
-                            const std::string& config) {
+                            const std::string& config, const std::string& generation) {
   std::string cmd = escape_percent(shell_quote(binary)) + " -D " + escape_percent(shell_quote(dir));
   if (!config.empty()) cmd += " -c " + escape_percent(shell_quote(config));
-  return cmd + " restore-wal %f %p";
+  return cmd + " restore-wal --generation " + generation + " %f %p";
 }
 
 std::string recovery_settings(const std::string& origin, const std::string& command,

@@ -16,10 +16,11 @@ std::string shell_quote(const std::string& word);
 // A postgresql.conf string literal: single quotes, inner quotes and backslashes doubled.
 std::string conf_quote(const std::string& value);
 
-// restore_command for this binary: "BIN -D DIR [-c CONFIG] restore-wal %f %p", with '%' in the
-// paths escaped as "%%" so the server does not substitute them.
+// restore_command for this binary: "BIN -D DIR [-c CONFIG] restore-wal --generation G %f %p",
+// with '%' in the paths escaped as "%%" so the server does not substitute them. The generation
+// being restored tells restore-wal which history to serve.
 std::string restore_command(const std::string& binary, const std::string& dir,
-                            const std::string& config);
+                            const std::string& config, const std::string& generation);
 
 // The lines to append to postgresql.auto.conf: a comment naming `origin`, restore_command and
 // the target settings.

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cmath>
@@ -28,6 +29,7 @@
 #include "ops/progress.h"
 #include "remote/fetch_script.h"
 #include "repo/backup_dir.h"
+#include "repo/lineage.h"
 #include "restore/base_backup.h"
 #include "restore/choose_generation.h"
 #include "restore/debian_cluster.h"
@@ -302,8 +304,8 @@ void restore_into(const Request& r, const Invocation& inv, const BaseStream& bas
     fault_point("restore-after-extract");
 
     append_file(root.get(), "recovery.signal", "", path_join(r.pgdata, "recovery.signal"), owner);
-    std::string command =
-        restore_command(this_program(), inv.dir, inv.config_explicit ? inv.config_path : "");
+    std::string command = restore_command(
+        this_program(), inv.dir, inv.config_explicit ? inv.config_path : "", base.generation);
     std::time_t now = std::time(nullptr);
     char when[64];
     std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", std::localtime(&now));
@@ -392,6 +394,17 @@ int run_restore(Invocation& inv) {
               << "\nnext: pg_ctlcluster " << r.cluster->version << " " << r.cluster->name
               << " start\n";
   } else if (inv.verbosity >= 0) {
+    // What lies beside the restored history is named, so that nobody wonders where it went.
+    for (const std::string& other : dir.generations()) {
+      std::optional<Generation> g = dir.try_open_generation(other);
+      auto marker = g ? read_new_history(*g) : std::nullopt;
+      if (!marker) continue;
+      auto members = lineage(dir, gen_name);
+      if (std::find(members.begin(), members.end(), other) != members.end()) continue;
+      std::cerr << "pgbak: note: generation " << other << " is not part of the restored history ("
+                << (marker->side ? "side generation: " : "starts a new history: ") << marker->reason
+                << "); its WAL is not used\n";
+    }
     std::cout << "restored generation " << gen_name << (remote ? " of the remote copy" : "") << " ("
               << describe(info) << ") into " << r.pgdata << "\n";
     std::cout << "recovery: "

@@ -1,5 +1,6 @@
-// `pgbak restore-wal NAME DEST`: the restore_command. Decompresses an archived WAL file from the
-// newest generation that has it into DEST, never handing a partial or corrupt file to the server.
+// `pgbak restore-wal [--generation G] NAME DEST`: the restore_command. Decompresses an archived
+// WAL file of the history being restored into DEST, never handing a partial, corrupt or foreign
+// file to the server.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,44 +16,76 @@
 #include "remote/fetch_script.h"
 #include "repo/backup_dir.h"
 #include "repo/leftovers.h"
+#include "repo/lineage.h"
 #include "restore/prefetch.h"
 #include "restore/remote_wal.h"
 #include "restore/wal_decompress.h"
 #include "restore/wal_spool.h"
+
+namespace po = boost::program_options;
 
 namespace pgbak {
 namespace {
 
 using Found = ArchivedFile;
 
-// The copy in `current` wins, then older generations newest first: a newer generation holds the
-// file PostgreSQL archived last (after a server went back in time, the copies differ). A
-// generation without the file (or without pg_wal/) is passed over.
-std::optional<Found> find_archived(const BackupDir& dir, const std::string& stored) {
-  std::vector<std::string> order;
-  auto current = dir.current_name();
-  if (current) order.push_back(*current);
-  auto all = dir.generations();
-  for (auto it = all.rbegin(); it != all.rend(); ++it) {
-    if (*it != current) order.push_back(*it);
-  }
-  for (const std::string& name : order) {
-    // Encrypted or not: a generation may hold copies from before encryption was turned on.
-    for (const std::string& candidate : {stored + kEncryptedSuffix, stored}) {
-      std::string rel = name + "/" + kWalDir + "/" + candidate;
-      std::string display = path_join(dir.path(), rel);
-      int fd = ::openat(dir.fd(), rel.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-      if (fd < 0) {
-        if (errno == ENOENT) continue;
-        throw_sys("cannot open", display);
-      }
-      return Found{name, candidate, UniqueFd(fd), display};
+std::optional<Found> open_in(const BackupDir& dir, const std::string& gen,
+                             const std::string& stored) {
+  // Encrypted or not: a generation may hold copies from before encryption was turned on.
+  for (const std::string& candidate : {stored + kEncryptedSuffix, stored}) {
+    std::string rel = gen + "/" + kWalDir + "/" + candidate;
+    std::string display = path_join(dir.path(), rel);
+    int fd = ::openat(dir.fd(), rel.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT || errno == ENOTDIR) continue;
+      throw_sys("cannot open", display);
     }
+    return Found{gen, candidate, UniqueFd(fd), display};
   }
   return std::nullopt;
 }
 
+// With the generation being restored: the first copy in its lineage (the generation, then the
+// newer ones that continue its history; see repo/lineage.h). Within one lineage a name never has
+// two different contents (a different copy starts a new history).
+std::optional<Found> find_in_lineage(const BackupDir& dir, const std::string& chosen,
+                                     const std::string& stored) {
+  for (const std::string& gen : lineage(dir, chosen)) {
+    if (auto found = open_in(dir, gen, stored)) return found;
+  }
+  return std::nullopt;
+}
+
+// Without it (a restore_command written by hand or by an older pgbak): the newest copy, as long
+// as every generation that has the name belongs to one lineage. Otherwise which history is being
+// restored cannot be told, and guessing could replay the wrong one.
+std::optional<Found> find_unambiguous(const BackupDir& dir, const std::string& name,
+                                      const std::string& stored) {
+  std::vector<Found> all;
+  auto gens = dir.generations();
+  for (auto it = gens.rbegin(); it != gens.rend(); ++it) {
+    if (auto found = open_in(dir, *it, stored)) all.push_back(std::move(*found));
+  }
+  if (all.empty()) return std::nullopt;
+  if (all.size() == 1) return std::move(all.front());
+  std::string start = lineage_start(dir, all.front().generation);
+  for (size_t i = 1; i < all.size(); ++i) {
+    if (lineage_start(dir, all[i].generation) != start) {
+      throw Error("cannot restore '" + name + "': generations " + all[i].generation + " and " +
+                  all.front().generation +
+                  " hold it from different histories (HINT: name the generation being restored "
+                  "with restore-wal --generation G, as the restore_command of pgbak restore does)");
+    }
+  }
+  return std::move(all.front());
+}
+
 }  // namespace
+
+void add_restore_wal_options(po::options_description& d) {
+  d.add_options()("generation", po::value<std::string>(),
+                  "the generation being restored: serve WAL of its lineage only");
+}
 
 int run_restore_wal(Invocation& inv) {
   const std::string& name = inv.args[0];
@@ -72,9 +105,22 @@ int run_restore_wal(Invocation& inv) {
   UniqueFd dest_dir = open_dir(dest_dir_path);
 
   BackupDir dir(inv.require_dir());
+  std::string chosen = inv.vm.count("generation") ? inv.vm["generation"].as<std::string>() : "";
+  if (!chosen.empty() && !is_generation_name(chosen)) {
+    throw UsageError("invalid generation '" + chosen + "'");
+  }
   std::string stored = stored_wal_name(*wal);
-  auto found = find_archived(dir, stored);
-  bool remote = !found && FetchScript::exists(dir);
+  bool has_fetch = FetchScript::exists(dir);
+  std::optional<Found> found;
+  if (chosen.empty()) {
+    found = find_unambiguous(dir, name, stored);
+  } else if (dir.try_open_generation(chosen)) {
+    found = find_in_lineage(dir, chosen, stored);
+  } else if (!has_fetch) {
+    throw Error("no generation '" + chosen + "' in '" + dir.path() + "'");
+  }
+  // (A generation restored from the remote copy alone is not here: its WAL comes from there.)
+  bool remote = !found && has_fetch;
   if (remote) {
     // From the remote copy: prefetched already, or fetched now.
     WalSpool spool(dest_dir.get(), dest_dir_path, false);

@@ -18,10 +18,12 @@
 #include "io/zstd_stream.h"
 #include "ops/progress.h"
 #include "pg/identify_system.h"
+#include "repo/lineage.h"
 #include "sync/cluster_config.h"
 #include "sync/heuristic.h"
 #include "sync/pg_basebackup.h"
 #include "sync/process.h"
+#include "wal/wal_name.h"
 
 namespace pgbak {
 namespace {
@@ -112,8 +114,58 @@ std::string describe(const SnapshotCompression& how, const Config& config) {
   return text;
 }
 
-std::string prepare_generation(const BackupDir& dir, StateFile& state, uint64_t sysid) {
+// The system identifier of the WAL being archived here: the newest generation's that has one
+// (side generations hold another server's WAL and do not count).
+std::optional<std::pair<std::string, uint64_t>> archived_sysid(const BackupDir& dir) {
+  auto all = dir.generations();
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    std::optional<Generation> g = dir.try_open_generation(*it);
+    if (!g) continue;
+    auto marker = read_new_history(*g);
+    if (marker && marker->side) continue;
+    if (auto sysid = read_generation_sysid(*g)) return std::pair(*it, *sysid);
+  }
+  return std::nullopt;
+}
+
+// A snapshot of another cluster than the one whose WAL is archived here (conninfo or the PG*
+// environment pointing elsewhere) would become current and make archive-wal refuse the real
+// cluster's WAL. Only the cluster whose WAL archive-wal last refused may take over: someone
+// re-created the cluster on purpose and runs full-sync against it, as the refusal's hint says.
+void check_server_is_archived_cluster(const BackupDir& dir, uint64_t server_sysid) {
+  auto archived = archived_sysid(dir);
+  if (!archived || archived->second == server_sysid) return;
+  if (read_refused_sysid(dir) == server_sysid) return;
+  throw Error(
+      "snapshot refused: the server reached (conninfo in pgbak.conf, or the PG* "
+      "environment) has system identifier " +
+      std::to_string(server_sysid) + ", but the WAL archived into generation " + archived->first +
+      " comes from " + std::to_string(archived->second) +
+      " (HINT: point conninfo at the cluster whose archive_command archives here; "
+      "archiving goes on meanwhile)");
+}
+
+// A server on a timeline whose history only a side generation holds is the branch the archive
+// was pointed at (conninfo reaches it: a PITR restore promoted to be the new primary): that side
+// generation becomes current, starting a new history, and gets the snapshot.
+void adopt_server_branch(const BackupDir& dir, uint32_t timeline, SyncLog& log) {
+  if (timeline <= 1) return;
+  std::string plain = history_file_name(timeline) + ".zst";
+  auto current = dir.open_current();
+  if (current && find_stored(current->wal_dir.get(), plain)) return;
+  auto side = find_side_generation(dir, plain, "", true);
+  if (!side) return;
+  adopt_side_generation(dir.open_generation(*side),
+                        "a snapshot reached the server on timeline " + std::to_string(timeline));
+  dir.switch_current(*side);
+  log.info("snapshot: the server is on timeline " + std::to_string(timeline) +
+           ", whose history side generation " + *side + " holds: it is current now");
+}
+
+std::string prepare_generation(const BackupDir& dir, StateFile& state, uint64_t sysid,
+                               uint32_t timeline, SyncLog& log) {
   StateLock guard(state);
+  adopt_server_branch(dir, timeline, log);
   if (auto current = dir.open_current()) {
     auto recorded = read_generation_sysid(*current);
     if (!generation_has_base(*current) && (!recorded || *recorded == sysid)) {
@@ -134,11 +186,12 @@ Snapshot take_snapshot(const BackupDir& dir, StateFile& state, const Config& con
   std::string program = find_pg_basebackup(config);
   // Asking the server first means an unreachable server does not leave an empty generation.
   ServerIdentity id = identify_system(config.conninfo);
+  check_server_is_archived_cluster(dir, id.system_identifier);
   SnapshotCompression how = choose_snapshot_compression(
       config.snapshot_compression, id.server_version,
       config.snapshot_compression == "client" ? std::nullopt
                                               : pg_basebackup_major_version(program));
-  std::string name = prepare_generation(dir, state, id.system_identifier);
+  std::string name = prepare_generation(dir, state, id.system_identifier, id.timeline, log);
   fault_point("snapshot-after-switch");
   Generation gen = dir.open_generation(name);
   log.info("snapshot: generation " + name + " is current; running " + program);

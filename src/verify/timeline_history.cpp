@@ -1,5 +1,7 @@
 #include "verify/timeline_history.h"
 
+#include <algorithm>
+
 #include "io/lines.h"
 #include "wal/wal_name.h"
 
@@ -32,13 +34,28 @@ std::optional<std::string> parse_timeline_history(std::string_view text, uint32_
     if (parent == 0 || parent >= tli)
       return where + "parent timeline " + std::to_string(parent) + " is not below " +
              std::to_string(tli);
-    if (!out.empty() && (parent <= out.back().parent_tli || *lsn < out.back().switchpoint)) {
-      return where + "timelines or switch points go backwards";
+    if (!out.empty() && parent <= out.back().parent_tli) {
+      return where + "timeline " + std::to_string(parent) + " does not follow timeline " +
+             std::to_string(out.back().parent_tli);
     }
     out.push_back({static_cast<uint32_t>(parent), *lsn});
   }
   if (out.empty()) return std::string("no entries");
   return std::nullopt;
+}
+
+std::vector<TimelineSpan> timeline_path(uint32_t tli, const std::vector<HistoryEntry>& history) {
+  std::vector<TimelineSpan> path;
+  uint64_t next_begin = history.empty() ? 0 : history.back().switchpoint;
+  path.push_back({tli, next_begin, std::nullopt});
+  for (size_t k = history.size(); k-- > 0;) {
+    uint64_t begin = k == 0 ? 0 : history[k - 1].switchpoint;
+    if (begin >= next_begin && k > 0) continue;  // replaced before it began
+    path.push_back({history[k].parent_tli, begin, next_begin});
+    next_begin = begin;
+  }
+  std::reverse(path.begin(), path.end());
+  return path;
 }
 
 }  // namespace pgbak

@@ -17,6 +17,7 @@
 #include "io/file.h"
 #include "ops/human.h"
 #include "repo/backup_dir.h"
+#include "repo/lineage.h"
 #include "restore/base_backup.h"
 #include "verify/sha256sums.h"
 #include "verify/stored_file.h"
@@ -65,8 +66,10 @@ std::string text_of(const std::string& s, const char* key) {
   return s.substr(start, s.find_first_of(" \n", start) - start);
 }
 
-// Timeline histories from every generation: a switch may have been archived into an older
-// generation than the WAL that follows it. The newest generation's copy wins.
+// Timeline histories from every generation of one lineage: a switch may have been archived into
+// an older generation than the WAL that follows it. Another lineage's histories (a side
+// generation's, one from before the server went back in time) are not this one's. The newest
+// generation's copy wins.
 std::map<uint32_t, std::vector<HistoryEntry>> collect_histories(
     const BackupDir& dir, const std::vector<std::string>& gens, const Config& config) {
   std::map<uint32_t, std::vector<HistoryEntry>> out;
@@ -317,10 +320,20 @@ void verify_generation(const BackupDir& dir, const std::string& name, const Conf
   check.check_system_identifiers();
   check.check_sums();
   std::string summary = check.check_continuity(histories);
+  std::string history;
+  if (auto marker = read_new_history(dir.open_generation(name))) {
+    // Named, not a problem: the generation's own files are checked like any other, and no
+    // restore of the other generations reads it.
+    history = marker->side ? "side generation: another server's history, never read by restores "
+                             "of the other generations (" +
+                                 marker->reason + "), "
+                           : "starts a new history (" + marker->reason + "), ";
+  }
   if (verbosity >= 0) {
     uint64_t found = report.problems - problems_before;
     size_t unlisted = check.unlisted();
-    std::cout << "generation " << name << ": " << summary << count_of(check.files(), "file")
+    std::cout << "generation " << name << ": " << history << summary
+              << count_of(check.files(), "file")
               << (unlisted > 0 ? " (" + std::to_string(unlisted) + " not yet in " + kSumsFile + ")"
                                : "")
               << ": " << (found == 0 ? "ok" : count_of(found, "problem")) << "\n";
@@ -342,9 +355,14 @@ int run_verify(Invocation& inv) {
   });
   if (!any_base)
     report.problem(dir.path() + ": no generation has a base backup: nothing to restore");
-  auto histories = collect_histories(dir, all, inv.config);
+  std::map<std::string, std::map<uint32_t, std::vector<HistoryEntry>>> by_lineage;
   for (const std::string& name : chosen) {
     try {
+      std::string start = lineage_start(dir, name);
+      if (!by_lineage.count(start)) {
+        by_lineage[start] = collect_histories(dir, lineage_members(dir, name), inv.config);
+      }
+      const auto& histories = by_lineage[start];
       verify_generation(dir, name, inv.config, histories, report, inv.verbosity);
     } catch (const Error& e) {
       report.problem(e.what());

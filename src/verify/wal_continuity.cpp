@@ -13,20 +13,22 @@ std::string hex_tli(uint32_t tli) {
   return buf;
 }
 
-// The timelines from the base backup's to `target`, from target's history; nullopt if target
-// does not descend from the base backup's timeline at its start.
+// The timelines from the base backup's to `target` along the branch target really took; nullopt
+// if the base backup's timeline at its start is not on it.
 std::optional<std::pair<std::vector<uint32_t>, std::vector<uint64_t>>> path_to(
     const ContinuityInput& in, uint32_t target, const std::vector<HistoryEntry>& history) {
-  for (size_t i = 0; i < history.size(); ++i) {
-    if (history[i].parent_tli != in.start_tli) continue;
-    if (history[i].switchpoint <= in.start_lsn) return std::nullopt;  // branched before the base
+  std::vector<TimelineSpan> path = timeline_path(target, history);
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (path[i].tli != in.start_tli) continue;
+    if (in.start_lsn < path[i].begin || (path[i].end && in.start_lsn >= *path[i].end)) {
+      return std::nullopt;  // the branch left the base's timeline before the base began
+    }
     std::vector<uint32_t> tlis;
     std::vector<uint64_t> switches;
-    for (size_t j = i; j < history.size(); ++j) {
-      tlis.push_back(history[j].parent_tli);
-      switches.push_back(history[j].switchpoint);
+    for (size_t j = i; j < path.size(); ++j) {
+      tlis.push_back(path[j].tli);
+      if (j > i) switches.push_back(path[j].begin);
     }
-    tlis.push_back(target);
     return std::pair(tlis, switches);
   }
   return std::nullopt;

@@ -64,6 +64,12 @@ std::optional<WalName> parse_wal_name(std::string_view name) {
   return std::nullopt;
 }
 
+std::string history_file_name(uint32_t tli) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%08X.history", tli);
+  return buf;
+}
+
 std::string segment_file_name(uint32_t tli, uint64_t segno, uint32_t seg_size) {
   char buf[32];
   uint64_t per_log = segments_per_log(seg_size);
@@ -91,7 +97,8 @@ std::optional<uint64_t> parse_lsn(std::string_view text) {
     return true;
   };
   if (!hex_any(hi) || !hex_any(lo)) return std::nullopt;
-  return (std::stoull(std::string(hi), nullptr, 16) << 32) | std::stoull(std::string(lo), nullptr, 16);
+  return (std::stoull(std::string(hi), nullptr, 16) << 32) |
+         std::stoull(std::string(lo), nullptr, 16);
 }
 
 }  // namespace pgbak

@@ -37,6 +37,8 @@ inline uint64_t segment_number(const WalName& name, uint32_t seg_size) {
 
 // The 24-hex name of segment `segno` on timeline `tli`.
 std::string segment_file_name(uint32_t tli, uint64_t segno, uint32_t seg_size);
+// "TTTTTTTT.history", the name of timeline tli's history file.
+std::string history_file_name(uint32_t tli);
 
 // "X/Y" text of an LSN, as PostgreSQL prints it.
 std::string format_lsn(uint64_t lsn);

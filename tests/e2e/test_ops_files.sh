@@ -40,6 +40,7 @@ assert_match '--prometheus' "$(completions status --)" "'pgbak status --<TAB>'"
 assert_match '--keep' "$(completions prune --)" "'pgbak prune --<TAB>'"
 assert_match '--dry-run' "$(completions prune --)" "'pgbak prune --<TAB>'"
 assert_match '--generation' "$(completions restore --)" "'pgbak restore --<TAB>'"
+assert_match '--generation' "$(completions restore-wal --)" "'pgbak restore-wal --<TAB>'"
 ok "completes commands and options"
 
 mkdir -p "$T/bk/1763700000/pg_wal" "$T/bk/1763800000/pg_wal" "$T/bk/scripts"

@@ -41,7 +41,7 @@ if ((EUID == 0)); then
   assert_eq "" "$(find "$T/by_time.data" ! -user postgres)" "files not owned by postgres"
 fi
 conf_line=$(grep '^restore_command' "$T/by_time.data/postgresql.auto.conf")
-assert_match "^restore_command = '/[^ ]+ -D $PGBAK restore-wal %f %p'\$" "$conf_line"
+assert_match "^restore_command = '/[^ ]+ -D $PGBAK restore-wal --generation $gen1 %f %p'\$" "$conf_line"
 ok "restore_command uses absolute paths; PGDATA is 0700 and owned by the server's user"
 cluster_stop by_time
 

@@ -56,10 +56,10 @@ BOOST_AUTO_TEST_CASE(timestamps_with_zones) {
 }
 
 BOOST_AUTO_TEST_CASE(restore_command_quoting) {
-  BOOST_TEST(restore_command("/usr/bin/pgbak", "/var/lib/pgbak", "") ==
-             "/usr/bin/pgbak -D /var/lib/pgbak restore-wal %f %p");
-  BOOST_TEST(restore_command("/opt/pg bak", "/srv/50%'s", "/etc/p.conf") ==
-             "'/opt/pg bak' -D '/srv/50%%'\\''s' -c /etc/p.conf restore-wal %f %p");
+  BOOST_TEST(restore_command("/usr/bin/pgbak", "/var/lib/pgbak", "", "1763700000") ==
+             "/usr/bin/pgbak -D /var/lib/pgbak restore-wal --generation 1763700000 %f %p");
+  BOOST_TEST(restore_command("/opt/pg bak", "/srv/50%'s", "/etc/p.conf", "17") ==
+             "'/opt/pg bak' -D '/srv/50%%'\\''s' -c /etc/p.conf restore-wal --generation 17 %f %p");
   BOOST_TEST(conf_quote("it's \\") == "'it''s \\\\'");
   RecoveryTarget t{"recovery_target_time", "2026-11-21 05:00:00+00", "promote"};
   BOOST_TEST(

@@ -108,6 +108,65 @@ BOOST_AUTO_TEST_CASE(parses_history_files) {
   BOOST_TEST(parse_timeline_history("2\t0/3000000\treason\n", 2, h).has_value());  // parent >= own
   BOOST_TEST(parse_timeline_history("1\tgarbage\n", 2, h).has_value());
   BOOST_TEST(parse_timeline_history("", 2, h).has_value());
+  BOOST_TEST(parse_timeline_history("2\t0/3000000\tx\n1\t0/4000000\ty\n", 3, h).has_value());
+}
+
+// What PostgreSQL writes when recovery on timeline 2 stops at a point before timeline 2 began
+// (still in timeline 1's part of its history) and the server promotes: timeline 3's history is
+// timeline 2's plus "2 <stop point>", a switch point lower than the one before it.
+BOOST_AUTO_TEST_CASE(accepts_switch_points_that_go_back) {
+  std::vector<HistoryEntry> h;
+  BOOST_TEST(
+      !parse_timeline_history("1\t0/6000000\tno recovery target specified\n"
+                              "2\t0/4000100\tbefore 2026-12-05 03:00:00+00\n",
+                              3, h));
+  BOOST_TEST_REQUIRE(h.size() == 2u);
+  BOOST_TEST(h[1].switchpoint == 0x4000100u);
+
+  // Timeline 2 never held any WAL on timeline 3's branch: 1 -> 3 at 0/4000100.
+  auto path = timeline_path(3, h);
+  BOOST_TEST_REQUIRE(path.size() == 2u);
+  BOOST_TEST(path[0].tli == 1u);
+  BOOST_TEST(path[0].begin == 0u);
+  BOOST_TEST(*path[0].end == 0x4000100u);
+  BOOST_TEST(path[1].tli == 3u);
+  BOOST_TEST(path[1].begin == 0x4000100u);
+  BOOST_TEST(!path[1].end.has_value());
+
+  // Increasing switch points keep every timeline.
+  path = timeline_path(3, {{1, 0x3000000}, {2, 0x5000000}});
+  BOOST_TEST_REQUIRE(path.size() == 3u);
+  BOOST_TEST(path[1].tli == 2u);
+  BOOST_TEST(path[1].begin == 0x3000000u);
+  BOOST_TEST(*path[1].end == 0x5000000u);
+}
+
+BOOST_AUTO_TEST_CASE(follows_the_branch_a_timeline_really_took) {
+  auto in = base_at(2);
+  in.histories[2] = {{1, 6 * kSeg}};
+  in.histories[3] = {{1, 6 * kSeg}, {2, 4 * kSeg + 0x100}};  // left timeline 2's branch at 4
+  add(in, 1, 2, 7);  // timeline 1 went on past 4 (to 7) before timeline 2 began at 6
+  add(in, 2, 6, 8);  // timeline 2 is another branch: not on timeline 3's way
+  add(in, 3, 4, 9);
+  auto r = check_continuity(in);
+  BOOST_TEST(r.problems.empty());
+  BOOST_TEST(describe_path(r) == "1 -> 3 (at 0/4000100)");
+  BOOST_TEST(r.last_tli == 3u);
+  BOOST_TEST(r.last_segment == 9u);
+
+  in.segments.erase({3, 5});
+  r = check_continuity(in);
+  BOOST_TEST_REQUIRE(r.problems.size() == 1u);
+  BOOST_TEST(r.problems[0] == "gap: missing segment 000000030000000000000005");
+
+  // A base that began on timeline 1 after timeline 3 left it is not on timeline 3's branch.
+  in = base_at(5);
+  in.histories[3] = {{1, 6 * kSeg}, {2, 4 * kSeg + 0x100}};
+  add(in, 1, 5, 7);
+  add(in, 3, 4, 9);
+  r = check_continuity(in);
+  BOOST_TEST_REQUIRE(r.problems.size() == 1u);
+  BOOST_TEST(r.problems[0].find("timeline 3 does not descend") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
