@@ -87,7 +87,15 @@ void add_restore_wal_options(po::options_description& d) {
                   "the generation being restored: serve WAL of its lineage only");
 }
 
-int run_restore_wal(Invocation& inv) {
+namespace {
+
+// restore-wal's exit status when, in archive recovery, a file that is archived cannot be served:
+// above 125, so that PostgreSQL stops recovery rather than end it there (man page, EXIT STATUS).
+constexpr int kExitStopRecovery = 200;
+
+// Serves one file; throws when it is archived but cannot be served (corrupt, unreadable, the fetch
+// failing); returns 1 when it is not archived.
+int restore_wal_file(Invocation& inv) {
   const std::string& name = inv.args[0];
   const std::string& dest = inv.args[1];
   auto wal = parse_wal_name(name);
@@ -159,6 +167,35 @@ int run_restore_wal(Invocation& inv) {
     std::cout << "restored " << name << " from generation " << found->generation << "\n";
   }
   return 0;
+}
+
+// True when the server runs archive recovery that ends at the first file restore_command does not
+// deliver: PostgreSQL runs restore_command in the data directory, which holds recovery.signal until
+// recovery ends, and standby.signal on a standby (which retries instead of ending recovery).
+bool in_ending_archive_recovery() {
+  auto exists = [](const char* name) {
+    struct stat st;
+    return ::fstatat(AT_FDCWD, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+  };
+  return exists("recovery.signal") && !exists("standby.signal");
+}
+
+}  // namespace
+
+int run_restore_wal(Invocation& inv) {
+  try {
+    return restore_wal_file(inv);
+  } catch (const UsageError&) {
+    throw;
+  } catch (const std::exception& e) {
+    // PostgreSQL takes every exit status up to 125 as "not archived": archive recovery would end
+    // here and promote, short of the history the archive holds, with no error. A status above 125
+    // makes it abort recovery instead; the server starts again once the cause is fixed.
+    if (!in_ending_archive_recovery()) throw;
+    std::cerr << "pgbak: " << e.what()
+              << " (recovery is stopped rather than ended short of the archived history)\n";
+    return kExitStopRecovery;
+  }
 }
 
 }  // namespace pgbak
