@@ -176,7 +176,8 @@ void GenerationCheck::check_cluster_config() {
     void end() override {}
   } discard;
   TarReader tar(discard, display);
-  StoredFileScan scanned = scan(config_, gen_.dir.get(), *stored, display, tar, report_);
+  StoredFileScan scanned = scan(config_, gen_.dir.get(), *stored, display,
+                                stored_identity(gen_.name, *stored), tar, report_);
   if (scanned.error.empty()) {
     try {
       tar.finish();
