@@ -47,17 +47,20 @@ constexpr uint64_t kMinPartSize = 4 << 20;
 int compress_parts(const WalSource& src, const Config& config) {
   if (src.name.kind != WalKind::kSegment && src.name.kind != WalKind::kPartial) return 1;
   uint64_t most = src.size / kMinPartSize;
-  return static_cast<int>(std::clamp<uint64_t>(most, 1, static_cast<uint64_t>(config.compress_threads)));
+  return static_cast<int>(
+      std::clamp<uint64_t>(most, 1, static_cast<uint64_t>(config.compress_threads)));
 }
 
 }  // namespace
 
-std::string stored_wal_name(const WalName& name) { return name.text + ".zst"; }
+std::string stored_wal_name(const WalName& name) {
+  return name.text + ".zst";
+}
 
 bool stored_matches_source(const Generation& gen, const std::string& stored_name, WalSource& src,
                            const Config& config) {
   std::string display = path_join(path_join(gen.path, kWalDir), stored_name);
-  UniqueFd fd = openat_or_throw(gen.wal_dir.get(), stored_name, O_RDONLY | O_NOFOLLOW, display);
+  UniqueFd fd = open_regular_at(gen.wal_dir.get(), stored_name, O_RDONLY, display);
   CompareSink compare(src);
   ZstdDecompressor dec(compare, display);
   // Outside the try: a missing or unusable key is a setup problem to report, not a difference.

@@ -13,6 +13,7 @@
 #include "ops/archive_command.h"
 #include "pg/connection.h"
 #include "repo/backup_dir.h"
+#include "state/drop_record.h"
 
 namespace po = boost::program_options;
 
@@ -82,7 +83,8 @@ int run_check(Invocation& inv) {
   std::string library =
       conn.value("SELECT current_setting('archive_library', true)", "cannot read archive_library")
           .value_or("");
-  std::string command = conn.value("SHOW archive_command", "cannot read archive_command").value_or("");
+  std::string command =
+      conn.value("SHOW archive_command", "cannot read archive_command").value_or("");
   ArchiveCommandInfo info = parse_archive_command(command);
   if (!library.empty()) {
     report.fail("archive_library = '" + library + "' takes precedence over archive_command");
@@ -97,9 +99,9 @@ int run_check(Invocation& inv) {
     report.ok("archive_command calls pgbak for " + dir.path());
   }
 
-  std::string server_sysid =
-      conn.value("SELECT system_identifier FROM pg_control_system()", "cannot read system identifier")
-          .value_or("");
+  std::string server_sysid = conn.value("SELECT system_identifier FROM pg_control_system()",
+                                        "cannot read system identifier")
+                                 .value_or("");
   if (auto gen = dir.open_current()) {
     auto recorded = read_generation_sysid(*gen);
     if (!recorded) {
@@ -114,20 +116,36 @@ int run_check(Invocation& inv) {
   } else {
     report.note("no generation yet; the first archived WAL file starts one");
   }
+  StateFile state(dir.fd(), dir.path(), true);
+  DropRecord dropped = read_drop_record(state);
+  if (auto current = dir.current_name(); current && dropped.find(*current)) {
+    const DropEpisode& e = *dropped.find(*current);
+    report.fail("archive-wal dropped " + std::to_string(e.count) + " WAL file(s) of generation " +
+                *current + " for lack of space (" + e.first + " to " + e.last +
+                "): it cannot be restored past them (HINT: free space on " + dir.path() +
+                "; the next sync then starts a new generation with a snapshot)");
+  }
   if (report.failed()) return 1;
 
   std::string segment = conn.value("SELECT pg_walfile_name(pg_switch_wal())",
                                    "cannot switch WAL (HINT: GRANT EXECUTE ON FUNCTION "
                                    "pg_switch_wal() to this role)")
                             .value_or("");
-  report.ok("switched WAL; waiting up to " + std::to_string(static_cast<int>(timeout)) +
-            " s for " + segment);
+  report.ok("switched WAL; waiting up to " + std::to_string(static_cast<int>(timeout)) + " s for " +
+            segment);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
   while (!archived(dir, segment)) {
+    if (read_drop_record(state).last_name == segment) {
+      report.fail(segment + " was dropped for lack of space (archive-full-disk = drop)");
+      return 1;
+    }
     if (std::chrono::steady_clock::now() >= deadline) {
       std::string why = conn.value(
-          "SELECT coalesce(failed_count::text || ' failures, last ' || last_failed_wal, 'no failures') "
-          "FROM pg_stat_archiver", "cannot read pg_stat_archiver").value_or("");
+                                "SELECT coalesce(failed_count::text || ' failures, last ' || "
+                                "last_failed_wal, 'no failures') "
+                                "FROM pg_stat_archiver",
+                                "cannot read pg_stat_archiver")
+                            .value_or("");
       report.fail(segment + " was not archived within " + std::to_string(timeout) + " s (" + why +
                   ")");
       return 1;

@@ -9,10 +9,12 @@
 #include <sstream>
 
 #include "crypto/storage.h"
+#include "io/error.h"
 #include "io/file.h"
 #include "io/tree.h"
 #include "ops/human.h"
 #include "state/state_file.h"
+#include "sync/upload_marks.h"
 
 namespace pgbak {
 namespace {
@@ -70,10 +72,72 @@ std::string json_list(const std::vector<std::string>& v) {
 }
 
 // A unix time, or JSON null when unknown (0).
-std::string json_time(int64_t t) { return t > 0 ? std::to_string(t) : "null"; }
+std::string json_time(int64_t t) {
+  return t > 0 ? std::to_string(t) : "null";
+}
 
 std::string age_text(int64_t t, int64_t now) {
   return t > 0 ? human_age(now - t) + " ago" : "never";
+}
+
+// Every generation's upload against sync.uploaded. An unreadable generation or marks file is
+// left out: status reports what it can and never fails for it.
+void scan_uploads(const BackupDir& dir, StatusReport& r) {
+  UploadMarks marks;
+  try {
+    marks = read_upload_marks(dir.fd(), dir.path());
+  } catch (const Error&) {
+  }
+  for (const std::string& name : dir.generations()) {
+    try {
+      auto g = dir.try_open_generation(name);
+      if (!g) continue;
+      if (uint64_t missing = files_not_uploaded(*g, marks))
+        r.not_uploaded.emplace_back(name, missing);
+    } catch (const Error&) {
+    }
+  }
+}
+
+std::string uploads_text(const StatusReport& r) {
+  std::string s;
+  for (const auto& [gen, files] : r.not_uploaded) {
+    s += (s.empty() ? "" : ", ") + gen + (gen == r.generation ? " (current)" : "") + ": " +
+         std::to_string(files) + " file(s) not uploaded";
+  }
+  return s.empty() ? "every generation" : s;
+}
+
+std::string drops_text(const StatusReport& r) {
+  if (r.dropped.total == 0) return "none";
+  std::string s = std::to_string(r.dropped.total) +
+                  " WAL file(s) dropped for lack of space, last " + r.dropped.last_name + " " +
+                  age_text(r.dropped.last_time, r.now);
+  for (const auto& e : r.dropped.episodes) {
+    s += "; generation " + e.generation + ": " + std::to_string(e.count) + " (" + e.first + " to " +
+         e.last + ")";
+  }
+  return s;
+}
+
+std::string json_drops(const DropRecord& d) {
+  std::string out = "[";
+  for (size_t i = 0; i < d.episodes.size(); ++i) {
+    const auto& e = d.episodes[i];
+    out += std::string(i ? ", " : "") + "{\"generation\": " + json_string(e.generation) +
+           ", \"first\": " + json_string(e.first) + ", \"last\": " + json_string(e.last) +
+           ", \"count\": " + std::to_string(e.count) + "}";
+  }
+  return out + "]";
+}
+
+std::string json_uploads(const StatusReport& r) {
+  std::string out = "[";
+  for (size_t i = 0; i < r.not_uploaded.size(); ++i) {
+    out += std::string(i ? ", " : "") + "{\"generation\": " + json_string(r.not_uploaded[i].first) +
+           ", \"files\": " + std::to_string(r.not_uploaded[i].second) + "}";
+  }
+  return out + "]";
 }
 
 }  // namespace
@@ -87,12 +151,17 @@ StatusReport gather_status(const BackupDir& dir, int64_t now) {
   if (r.generation) {
     if (auto g = dir.try_open_generation(*r.generation)) scan_generation(*g, r);
   }
-  StateFile state(dir.fd(), dir.path());
+  StateFile state(dir.fd(), dir.path(), true);
   State s = state.read();  // one byte, read without the lock: always a consistent value
   r.pending = work_names(s.pending);
   r.running = work_names(s.running);
   r.sync_running = state.is_locked_by_other(LockByte::kBackup);
   r.sync = read_sync_status(dir.fd(), dir.path());
+  r.dropped = read_drop_record(state);
+  if (r.generation) {
+    if (const DropEpisode* e = r.dropped.find(*r.generation)) r.dropped_current = e->count;
+  }
+  scan_uploads(dir, r);
   r.disk_used_bytes = tree_bytes(dir.path(), true);
   struct statvfs vfs;
   if (::fstatvfs(dir.fd(), &vfs) == 0) {
@@ -113,27 +182,28 @@ std::string format_status_text(const StatusReport& r) {
   };
   row("directory", r.dir + " (" + human_bytes(r.disk_used_bytes) + " used, " +
                        human_bytes(r.disk_free_bytes) + " free)");
-  row("generation", r.generation ? *r.generation + " (" + std::to_string(r.generations) +
-                                       " in all)"
+  row("generation", r.generation ? *r.generation + " (" + std::to_string(r.generations) + " in all)"
                                  : std::string("none yet"));
   row("base backup", r.base_time ? human_bytes(r.base_bytes) + ", " + age_text(*r.base_time, r.now)
                                  : std::string("none yet"));
   row("WAL files", std::to_string(r.wal_files) + " (" + human_bytes(r.wal_bytes) + ")");
-  row("newest WAL", r.newest_wal.empty() ? std::string("none")
-                                         : r.newest_wal + " (" + age_text(r.newest_wal_time, r.now) + ")");
+  row("newest WAL", r.newest_wal.empty()
+                        ? std::string("none")
+                        : r.newest_wal + " (" + age_text(r.newest_wal_time, r.now) + ")");
   row("pending", join(r.pending));
-  row("sync", r.sync_running ? "running (pid " + std::to_string(r.sync.pid) + ", " +
-                                   join(r.running) + ")"
-                             : std::string("idle"));
-  row("last backup run", r.sync.last_success > 0
-                             ? age_text(r.sync.last_success, r.now) + " (base " +
-                                   r.sync.last_base_ts + ")"
-                             : std::string("never"));
+  row("sync", r.sync_running
+                  ? "running (pid " + std::to_string(r.sync.pid) + ", " + join(r.running) + ")"
+                  : std::string("idle"));
+  row("last backup run", r.sync.last_success > 0 ? age_text(r.sync.last_success, r.now) +
+                                                       " (base " + r.sync.last_base_ts + ")"
+                                                 : std::string("never"));
   row("failures", std::to_string(r.sync.consecutive_failures) +
                       (r.sync.next_retry > r.now
                            ? " (next retry in " + human_age(r.sync.next_retry - r.now) + ")"
                            : ""));
   row("last error", r.sync.last_error.empty() ? std::string("none") : r.sync.last_error);
+  row("uploaded", uploads_text(r));
+  row("dropped WAL", drops_text(r));
   return o.str();
 }
 
@@ -152,14 +222,21 @@ std::string format_status_json(const StatusReport& r) {
     << "  \"pending\": " << json_list(r.pending) << ",\n"
     << "  \"running\": " << json_list(r.running) << ",\n"
     << "  \"sync_running\": " << (r.sync_running ? "true" : "false") << ",\n"
-    << "  \"sync_pid\": " << (r.sync_running && r.sync.pid > 0 ? std::to_string(r.sync.pid) : "null")
-    << ",\n"
+    << "  \"sync_pid\": "
+    << (r.sync_running && r.sync.pid > 0 ? std::to_string(r.sync.pid) : "null") << ",\n"
     << "  \"last_backup_success\": " << json_time(r.sync.last_success) << ",\n"
     << "  \"consecutive_failures\": " << r.sync.consecutive_failures << ",\n"
     << "  \"last_failure\": " << json_time(r.sync.last_failure) << ",\n"
     << "  \"last_error\": " << (r.sync.last_error.empty() ? "null" : json_string(r.sync.last_error))
     << ",\n"
     << "  \"next_retry\": " << json_time(r.sync.next_retry) << ",\n"
+    << "  \"not_uploaded\": " << json_uploads(r) << ",\n"
+    << "  \"dropped_wal_total\": " << r.dropped.total << ",\n"
+    << "  \"dropped_wal_current\": " << r.dropped_current << ",\n"
+    << "  \"dropped_wal_last\": " << (r.dropped.total ? json_string(r.dropped.last_name) : "null")
+    << ",\n"
+    << "  \"dropped_wal_last_time\": " << json_time(r.dropped.last_time) << ",\n"
+    << "  \"dropped_wal\": " << json_drops(r.dropped) << ",\n"
     << "  \"disk_used_bytes\": " << r.disk_used_bytes << ",\n"
     << "  \"disk_free_bytes\": " << r.disk_free_bytes << ",\n"
     << "  \"now\": " << r.now << "\n"
@@ -180,7 +257,8 @@ std::string format_status_prometheus(const StatusReport& r) {
     escaped += c;
   }
   std::string label = "{dir=\"" + escaped + "\"}";
-  auto metric = [&](const char* name, const char* type, const char* help, const std::string& value) {
+  auto metric = [&](const char* name, const char* type, const char* help,
+                    const std::string& value) {
     o << "# HELP " << name << " " << help << "\n"
       << "# TYPE " << name << " " << type << "\n"
       << name << label << " " << value << "\n";
@@ -197,7 +275,8 @@ std::string format_status_prometheus(const StatusReport& r) {
   metric("pgbak_sync_failures", "gauge", "Consecutive failed sync attempts.",
          std::to_string(r.sync.consecutive_failures));
   metric("pgbak_sync_running", "gauge", "1 while a sync runs.", r.sync_running ? "1" : "0");
-  metric("pgbak_pending", "gauge", "Work waiting for the sync (bit 1 backup script, bit 2 snapshot).",
+  metric("pgbak_pending", "gauge",
+         "Work waiting for the sync (bit 1 backup script, bit 2 snapshot).",
          std::to_string((std::count(r.pending.begin(), r.pending.end(), "archive") ? 1 : 0) |
                         (std::count(r.pending.begin(), r.pending.end(), "snapshot") ? 2 : 0)));
   metric("pgbak_wal_files", "gauge", "WAL files in the current generation.",
@@ -210,6 +289,20 @@ std::string format_status_prometheus(const StatusReport& r) {
          std::to_string(r.generations));
   metric("pgbak_bytes", "gauge", "Disk space used by the backup directory.",
          std::to_string(r.disk_used_bytes));
+  uint64_t files_not_uploaded = 0;
+  for (const auto& item : r.not_uploaded) files_not_uploaded += item.second;
+  metric("pgbak_generations_not_uploaded", "gauge",
+         "Generations whose files a successful backup-script run has not all covered.",
+         std::to_string(r.not_uploaded.size()));
+  metric("pgbak_files_not_uploaded", "gauge",
+         "Files of all generations no successful backup-script run has covered.",
+         std::to_string(files_not_uploaded));
+  metric("pgbak_dropped_wal_total", "counter",
+         "WAL files archive-wal dropped for lack of space (archive-full-disk = drop).",
+         std::to_string(r.dropped.total));
+  metric("pgbak_dropped_wal_current", "gauge",
+         "WAL files dropped from the current generation (0 once a new generation has started).",
+         std::to_string(r.dropped_current));
   metric("pgbak_free_bytes", "gauge", "Free space on the backup directory's file system.",
          std::to_string(r.disk_free_bytes));
   return o.str();

@@ -185,7 +185,7 @@ void extract_base(const Invocation& inv, const Generation& gen, int root,
     std::cerr << "pgbak: warning: " << base << " is not listed in " << kSumsFile
               << ": its SHA-256 is not checked\n";
   }
-  UniqueFd in = openat_or_throw(gen.dir.get(), stored, O_RDONLY | O_NOFOLLOW, base);
+  UniqueFd in = open_regular_at(gen.dir.get(), stored, O_RDONLY, base);
   ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   TarExtractor extract(root, display, owner);
   TarReader tar(extract, base);

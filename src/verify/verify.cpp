@@ -16,6 +16,7 @@
 #include "io/file.h"
 #include "repo/backup_dir.h"
 #include "restore/base_backup.h"
+#include "state/drop_record.h"
 #include "verify/sha256sums.h"
 #include "verify/stored_file.h"
 #include "verify/timeline_history.h"
@@ -49,7 +50,12 @@ struct Report {
 // scan_stored_file, counted in the report.
 StoredFileScan scan(const Config& config, int dirfd, const std::string& name,
                     const std::string& display, Sink& content, Report& report) {
-  StoredFileScan result = scan_stored_file(config, dirfd, name, display, content);
+  StoredFileScan result;
+  try {
+    result = scan_stored_file(config, dirfd, name, display, content);
+  } catch (const Error& e) {
+    result.error = e.what();  // cannot be opened (e.g. not a regular file): its problem, go on
+  }
   ++report.files;
   report.bytes += result.bytes;
   return result;
@@ -81,8 +87,13 @@ std::map<uint32_t, std::vector<HistoryEntry>> collect_histories(
       auto wal = parse_wal_name(*original);
       if (!wal) continue;
       TextSink text;
-      auto scanned =
-          scan_stored_file(config, gen.wal_dir.get(), file, path_join(gen.path, file), text);
+      StoredFileScan scanned;
+      try {
+        scanned =
+            scan_stored_file(config, gen.wal_dir.get(), file, path_join(gen.path, file), text);
+      } catch (const Error&) {
+        continue;  // reported when the generation itself is verified
+      }
       std::vector<HistoryEntry> entries;
       if (scanned.error.empty() && !parse_timeline_history(text.text, wal->tli, entries)) {
         out[wal->tli] = entries;
@@ -277,7 +288,7 @@ std::string GenerationCheck::check_continuity(
 
 void verify_generation(const BackupDir& dir, const std::string& name, const Config& config,
                        const std::map<uint32_t, std::vector<HistoryEntry>>& histories,
-                       Report& report, int verbosity) {
+                       const DropRecord& dropped, Report& report, int verbosity) {
   uint64_t problems_before = report.problems;
   GenerationCheck check(dir, name, config, report);
   check.check_base();
@@ -285,6 +296,14 @@ void verify_generation(const BackupDir& dir, const std::string& name, const Conf
   check.check_system_identifiers();
   check.check_sums();
   std::string summary = check.check_continuity(histories);
+  // A gap continuity cannot see when nothing was archived after it: archive-wal's own record.
+  if (const DropEpisode* e = dropped.find(name)) {
+    report.problem(path_join(dir.path(), name) + ": " + std::to_string(e->count) +
+                   " WAL file(s) from " + e->first + " to " + e->last +
+                   " were dropped for lack of space (archive-full-disk = drop): this generation "
+                   "cannot be restored past " +
+                   e->first);
+  }
   if (verbosity >= 0) {
     uint64_t found = report.problems - problems_before;
     size_t unlisted = check.unlisted();
@@ -311,9 +330,11 @@ int run_verify(Invocation& inv) {
   if (!any_base)
     report.problem(dir.path() + ": no generation has a base backup: nothing to restore");
   auto histories = collect_histories(dir, all, inv.config);
+  StateFile state(dir.fd(), dir.path(), true);
+  DropRecord dropped = read_drop_record(state);
   for (const std::string& name : chosen) {
     try {
-      verify_generation(dir, name, inv.config, histories, report, inv.verbosity);
+      verify_generation(dir, name, inv.config, histories, dropped, report, inv.verbosity);
     } catch (const Error& e) {
       report.problem(e.what());
     }
