@@ -61,7 +61,7 @@ bool is_lack_of_space(const SystemError& e) {
 // new space needed), a snapshot is requested (the next sync with room starts a complete
 // generation), and one line goes to stderr (the server log) and sync.log. If even the record
 // cannot be written, archive-wal fails as it would without the valve.
-void drop_wal(const Invocation& inv, const BackupDir& dir, StateFile& state, const WalSource& src,
+void drop_wal(const BackupDir& dir, StateFile& state, const WalSource& src,
               const std::string& why) {
   std::string generation;
   {
@@ -102,14 +102,14 @@ int run_archive_wal(Invocation& inv) {
   StateFile state(dir.fd(), dir.path());
   bool dropped = false;
   if (auto why = below_floor(dir, inv.config)) {
-    drop_wal(inv, dir, state, src, *why);
+    drop_wal(dir, state, src, *why);
     dropped = true;
   } else {
     try {
       archive_into_current(inv, dir, state, src);
     } catch (const SystemError& e) {
       if (inv.config.archive_full_disk != "drop" || !is_lack_of_space(e)) throw;
-      drop_wal(inv, dir, state, src, e.what());
+      drop_wal(dir, state, src, e.what());
       dropped = true;
     }
   }

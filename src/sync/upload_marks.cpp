@@ -45,10 +45,11 @@ void write_upload_marks(int dirfd, const std::string& dir_path, const UploadMark
 }
 
 UploadMark coverage_now(const Generation& g) {
-  auto text = read_small_file(g.dir.get(), kSumsFile, path_join(g.path, kSumsFile));
+  std::string text =
+      read_small_file(g.dir.get(), kSumsFile, path_join(g.path, kSumsFile)).value_or("");
   Sha256 sha;
-  sha.write(std::as_bytes(std::span(text.value_or(""))));
-  return UploadMark{parse_checksums(text.value_or("")).size(), sha.hex_digest()};
+  sha.write(std::as_bytes(std::span(text)));
+  return UploadMark{parse_checksums(text).size(), sha.hex_digest()};
 }
 
 uint64_t files_not_uploaded(const Generation& g, const UploadMarks& marks) {

@@ -35,7 +35,7 @@ assert_match "pgbak_wal_files\{dir=\"$T/ro\"\} 1" "$LAST_STDOUT"
 ok "status (text, JSON, Prometheus) on a read-only \$PGBAK"
 
 assert_exit 0 ro wait 0
-assert_exit 0 timeout 10 runuser -u postgres -- "$PGBAK_BIN" -D "$T/ro" wait 5
+assert_exit 0 as_pg timeout 10 "$PGBAK_BIN" -D "$T/ro" wait 5
 ok "wait on a read-only \$PGBAK: no sync runs, exit 0"
 
 # A sync running on the writable side is seen through the read-only view.
@@ -43,7 +43,7 @@ write_backup_script 'sleep 3'
 printf '\x01' | dd of="$PGBAK/pgbak.lock" bs=1 count=1 conv=notrunc status=none
 gen=$(readlink "$PGBAK/current")
 echo "not a real base backup" | zstd -q | as_pg tee "$PGBAK/$gen/base.tzst" >/dev/null
-pgbak_run force-sync >/dev/null 2>&1 &
+pgbak_run sync >/dev/null 2>&1 &
 wait_for sync_running
 assert_exit 1 ro wait 0.5
 assert_match "^pgbak: wait: a sync is still running" "$LAST_STDERR"

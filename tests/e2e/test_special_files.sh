@@ -21,7 +21,7 @@ seg() { printf '0000000100000000000000%02X' "$1"; }
 bounded() {
   local want=$1 regex=$2
   shift 2
-  assert_exit "$want" timeout 10 runuser -u postgres -- "$PGBAK_BIN" -D "$PGBAK" "$@"
+  assert_exit "$want" as_pg timeout 10 "$PGBAK_BIN" -D "$PGBAK" "$@"
   if [[ -n $regex ]]; then
     assert_match "$regex" "$LAST_STDERR"
     assert_eq 1 "$(grep -c . <<<"$LAST_STDERR")" "stderr lines of $* ($LAST_STDERR)"
@@ -69,7 +69,7 @@ plant_fifo "$PGBAK/$gen/SHA256SUMS"
 bounded 1 "" verify
 assert_match "SHA256SUMS': not a regular file" "$LAST_STDERR$LAST_STDOUT"
 # The sync reports it and retries (with backoff) instead of blocking: stopped by the timeout.
-assert_exit 124 timeout 3 runuser -u postgres -- "$PGBAK_BIN" -D "$PGBAK" force-sync
+assert_exit 124 as_pg timeout 3 "$PGBAK_BIN" -D "$PGBAK" force-sync
 assert_match "cannot open '.*/SHA256SUMS': not a regular file \(failure 1; retrying" "$LAST_STDERR"
 bounded 0 "" status
 rm "$PGBAK/$gen/SHA256SUMS" && mv "$T/sums.saved" "$PGBAK/$gen/SHA256SUMS"
