@@ -10,14 +10,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/sync_lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/restore_lib.sh"
 e2e_init
-if [[ $(id -u) != 0 ]]; then
-  echo "ok - skipped: mounting a small tmpfs needs root"
-  exit 0
-fi
-mkdir "$T/small"
-mount -t tmpfs -o size=32m,mode=0755 tmpfs "$T/small"
+test_mount "$T/small" -t tmpfs -o size=32m,mode=0755 tmpfs
 chown postgres: "$T/small"
-trap 'rc=$?; umount -l "$T/small" 2>/dev/null; _e2e_exit $rc' EXIT
 PGBAK=$T/small/pgbak
 pgbak_init
 write_conf "archive-full-disk = drop" "min-free-space = 8388608" "snapshot-min-wal-files = 1000000" \
@@ -86,12 +80,7 @@ expected=$(table_sums main)
 mount -o remount,size=512m "$T/small"
 sed -i '/^local replication all reject$/d' "$hba"
 cluster_psql main -c 'SELECT pg_reload_conf()' >/dev/null
-new_gen_with_base() {
-  local cur
-  cur=$(readlink "$PGBAK/current")
-  [[ $cur != "$gen1" && -f $PGBAK/$cur/base.tzst ]]
-}
-wait_for new_gen_with_base
+wait_for has_new_generation "$gen1"
 gen2=$(readlink "$PGBAK/current")
 wait_archived main --no-failures
 pgbak_run wait 120 || fail "the sync did not finish"

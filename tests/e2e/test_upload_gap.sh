@@ -52,12 +52,7 @@ ok "outage: the script fails, SHA256SUMS of $old lists $last"
 # A snapshot during the outage: the running (failing) sync takes it when full-sync asks.
 _e2e_with main pgbak_run -q full-sync >"$T/full-sync.out" 2>&1 &
 full_sync=$!
-new_gen_with_base() {
-  local cur
-  cur=$(readlink "$PGBAK/current")
-  [[ $cur != "$old" && -f $PGBAK/$cur/base.tzst ]]
-}
-wait_for new_gen_with_base
+wait_for has_new_generation "$old"
 new=$(readlink "$PGBAK/current")
 sleep 2 # a few more failing runs, now with $new current
 assert_exit 0 pgbak_run status --json
