@@ -9,6 +9,7 @@
 #include "archive/store_wal.h"
 #include "archive/wal_source.h"
 #include "cli/commands.h"
+#include "crypto/storage.h"
 #include "io/error.h"
 #include "repo/backup_dir.h"
 #include "state/drop_record.h"
@@ -50,6 +51,14 @@ std::optional<std::string> below_floor(const BackupDir& dir, const Config& confi
   if (free >= config.min_free_space) return std::nullopt;
   return std::to_string(free) + " bytes free on its file system, below min-free-space = " +
          std::to_string(config.min_free_space);
+}
+
+// True if the current generation holds the file already (PostgreSQL retrying after a crash):
+// comparing it needs no space, so it is archived as usual even below the floor.
+bool already_stored(const BackupDir& dir, const WalSource& src) {
+  auto name = dir.current_name();
+  auto gen = name ? dir.try_open_generation(*name) : std::nullopt;
+  return gen && find_stored(gen->wal_dir.get(), stored_wal_name(src.name)).has_value();
 }
 
 bool is_lack_of_space(const SystemError& e) {
@@ -101,7 +110,7 @@ int run_archive_wal(Invocation& inv) {
   BackupDir dir(dir_path);
   StateFile state(dir.fd(), dir.path());
   bool dropped = false;
-  if (auto why = below_floor(dir, inv.config)) {
+  if (auto why = below_floor(dir, inv.config); why && !already_stored(dir, src)) {
     drop_wal(dir, state, src, *why);
     dropped = true;
   } else {

@@ -116,8 +116,7 @@ int run_check(Invocation& inv) {
   } else {
     report.note("no generation yet; the first archived WAL file starts one");
   }
-  StateFile state(dir.fd(), dir.path(), true);
-  DropRecord dropped = read_drop_record(state);
+  DropRecord dropped = read_drop_record(dir.fd(), dir.path());
   if (auto current = dir.current_name(); current && dropped.find(*current)) {
     const DropEpisode& e = *dropped.find(*current);
     report.fail("archive-wal dropped " + std::to_string(e.count) + " WAL file(s) of generation " +
@@ -135,7 +134,7 @@ int run_check(Invocation& inv) {
             segment);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
   while (!archived(dir, segment)) {
-    if (read_drop_record(state).last_name == segment) {
+    if (read_drop_record(dir.fd(), dir.path()).last_name == segment) {
       report.fail(segment + " was dropped for lack of space (archive-full-disk = drop)");
       return 1;
     }

@@ -1,11 +1,13 @@
 #include "state/drop_record.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <sstream>
 
 #include "io/error.h"
+#include "io/file.h"
 
 namespace pgbak {
 namespace {
@@ -66,13 +68,27 @@ void add_drop(DropRecord& r, const std::string& generation, const std::string& w
   }
 }
 
-DropRecord read_drop_record(StateFile& f) {
+namespace {
+
+DropRecord read_record(int fd, const std::string& display) {
   std::string buf(kSpace, '\0');
-  ssize_t n = ::pread(f.fd(), buf.data(), buf.size(), kOffset);
-  if (n < 0) throw_sys("cannot read state file", f.path());
+  ssize_t n = ::pread(fd, buf.data(), buf.size(), kOffset);
+  if (n < 0) throw_sys("cannot read state file", display);
   buf.resize(static_cast<size_t>(n));
   buf.resize(std::min(buf.size(), buf.find('\0')));
   return parse_drop_record(buf);
+}
+
+}  // namespace
+
+DropRecord read_drop_record(StateFile& f) {
+  return read_record(f.fd(), f.path());
+}
+
+DropRecord read_drop_record(int backup_dirfd, const std::string& backup_path) {
+  std::string display = path_join(backup_path, kStateFileName);
+  auto fd = try_open_regular_at(backup_dirfd, kStateFileName, O_RDONLY, display);
+  return fd ? read_record(fd->get(), display) : DropRecord{};
 }
 
 void write_drop_record(StateFile& f, const DropRecord& r) {

@@ -39,6 +39,9 @@ void add_drop(DropRecord& r, const std::string& generation, const std::string& w
 
 // Reads the record (no lock needed for a consistent enough view; empty if none).
 DropRecord read_drop_record(StateFile& f);
+// Same, for commands that only look (verify, check): reads DIR/pgbak.lock without creating it
+// or needing write access; no state file means no drops.
+DropRecord read_drop_record(int backup_dirfd, const std::string& backup_path);
 // Writes it in place and fdatasyncs (caller holds the STATE lock).
 void write_drop_record(StateFile& f, const DropRecord& r);
 

@@ -13,8 +13,6 @@
 namespace pgbak {
 namespace {
 
-constexpr const char* kStateFileName = "pgbak.lock";
-
 struct flock byte_lock(short type, LockByte b) {
   struct flock fl {};
   fl.l_type = type;

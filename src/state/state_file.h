@@ -9,6 +9,8 @@
 
 namespace pgbak {
 
+inline constexpr const char* kStateFileName = "pgbak.lock";
+
 // Work bits, used in both nibbles of the state byte.
 constexpr uint8_t kArchive = 1;   // run the backup script
 constexpr uint8_t kSnapshot = 2;  // take a full snapshot

@@ -330,8 +330,7 @@ int run_verify(Invocation& inv) {
   if (!any_base)
     report.problem(dir.path() + ": no generation has a base backup: nothing to restore");
   auto histories = collect_histories(dir, all, inv.config);
-  StateFile state(dir.fd(), dir.path(), true);
-  DropRecord dropped = read_drop_record(state);
+  DropRecord dropped = read_drop_record(dir.fd(), dir.path());
   for (const std::string& name : chosen) {
     try {
       verify_generation(dir, name, inv.config, histories, dropped, report, inv.verbosity);

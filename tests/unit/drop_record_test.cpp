@@ -49,6 +49,9 @@ BOOST_AUTO_TEST_CASE(the_oldest_episodes_go_when_the_space_is_used_up) {
 BOOST_AUTO_TEST_CASE(stored_in_place_in_the_state_file_without_touching_the_state_byte) {
   test::TempDir tmp;
   UniqueFd dir = open_dir(tmp.path());
+  // Looking only: no state file means no drops, and none is created.
+  BOOST_TEST(read_drop_record(dir.get(), tmp.path()).total == 0u);
+  BOOST_TEST(::access((tmp / "pgbak.lock").c_str(), F_OK) != 0);
   StateFile f(dir.get(), tmp.path());
   {
     StateLock guard(f);
@@ -61,6 +64,7 @@ BOOST_AUTO_TEST_CASE(stored_in_place_in_the_state_file_without_touching_the_stat
   write_drop_record(f, r);
   StateFile reader(dir.get(), tmp.path(), true);
   BOOST_TEST(read_drop_record(reader).find("100")->count == 2u);
+  BOOST_TEST(read_drop_record(dir.get(), tmp.path()).find("100")->count == 2u);
   BOOST_TEST((reader.read() == State{kArchive, kSnapshot}));
   // A shorter record after a longer one reads back as itself.
   DropRecord shorter;
