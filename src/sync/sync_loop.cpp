@@ -136,11 +136,13 @@ class Loop {
   // Checksums, then the script: first for every older generation that a successful run has not
   // yet seen whole (files that archive-wal calls racing with a switch put there, or an upload
   // outage that outlasted its generation: the failed runs had hashed its files, so only the
-  // upload marks tell), oldest first, then for current.
+  // upload marks tell), oldest first, then for current. An older generation that fails does not
+  // hold current's upload back: its error fails the step afterwards, so it is retried and shown.
   void run_archive_step() {
     auto current = ctx_.dir.current_name();
     if (!current) throw Error("no current generation to back up");
     UploadMarks marks = read_upload_marks(ctx_.dir.fd(), ctx_.dir.path());
+    std::optional<Error> older_failed;
     for (const std::string& name : ctx_.dir.generations()) {
       if (name == *current) continue;
       std::optional<Generation> gen;
@@ -151,25 +153,31 @@ class Loop {
         // among them is not ours to upload.
         continue;
       }
-      log_checksums(*gen);
-      if (files_not_uploaded(*gen, marks) > 0) upload(*gen, marks);
+      try {
+        log_checksums(*gen);
+        if (files_not_uploaded(*gen, marks) > 0) upload(*gen, marks);
+      } catch (const Error& e) {
+        if (!older_failed) older_failed = e;
+      }
     }
     Generation gen = ctx_.dir.open_generation(*current);
     log_checksums(gen);
     upload(gen, marks);
+    if (older_failed) throw *older_failed;
   }
 
   // Runs the script for the generation and records, durably, what the successful run covered.
   void upload(const Generation& gen, UploadMarks& marks) {
     UploadMark covered = coverage_now(gen);
     run_script(gen);
+    UploadMarks before = marks;
     marks[gen.name] = covered;
     // Generations pruned (by hand or `keep`) since need no mark.
     auto gens = ctx_.dir.generations();
     std::erase_if(marks, [&gens](const auto& item) {
       return std::find(gens.begin(), gens.end(), item.first) == gens.end();
     });
-    write_upload_marks(ctx_.dir.fd(), ctx_.dir.path(), marks);
+    if (marks != before) write_upload_marks(ctx_.dir.fd(), ctx_.dir.path(), marks);
   }
 
   void log_checksums(const Generation& gen, const std::map<std::string, std::string>& known = {}) {
