@@ -1,5 +1,8 @@
 // `pgbak archive-wal PATH`: the archive_command. Stores the file durably, records pending work
 // and starts a background sync; never waits for the sync.
+#include <sys/statvfs.h>
+
+#include <cerrno>
 #include <ctime>
 #include <iostream>
 
@@ -7,11 +10,14 @@
 #include "archive/timeline_guard.h"
 #include "archive/wal_source.h"
 #include "cli/commands.h"
+#include "crypto/storage.h"
 #include "io/error.h"
 #include "repo/backup_dir.h"
 #include "repo/lineage.h"
+#include "state/drop_record.h"
 #include "state/state_file.h"
 #include "sync/spawn.h"
+#include "sync/sync_log.h"
 
 namespace pgbak {
 namespace {
@@ -53,6 +59,67 @@ std::string hint_other_cluster(const std::string& dir) {
          "own directory with a separate -D)";
 }
 
+// With archive-full-disk = drop: why the file must be dropped before trying (free space below
+// min-free-space), or nullopt.
+std::optional<std::string> below_floor(const BackupDir& dir, const Config& config) {
+  if (config.archive_full_disk != "drop" || config.min_free_space == 0) return std::nullopt;
+  struct statvfs vfs;
+  if (::fstatvfs(dir.fd(), &vfs) != 0) return std::nullopt;
+  uint64_t free = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  if (free >= config.min_free_space) return std::nullopt;
+  return std::to_string(free) + " bytes free on its file system, below min-free-space = " +
+         std::to_string(config.min_free_space);
+}
+
+// True if the current generation holds the file already (PostgreSQL retrying after a crash):
+// comparing it needs no space, so it is archived as usual even below the floor.
+bool already_stored(const BackupDir& dir, const WalSource& src) {
+  auto name = dir.current_name();
+  auto gen = name ? dir.try_open_generation(*name) : std::nullopt;
+  return gen && find_stored(gen->wal_dir.get(), stored_wal_name(src.name)).has_value();
+}
+
+bool is_lack_of_space(const SystemError& e) {
+  return e.err() == ENOSPC || e.err() == EDQUOT;
+}
+
+// archive-full-disk = drop: the file is not stored, PostgreSQL is told it was (so pg_wal/ cannot
+// fill up), and that is made loud and durable: the drop is recorded in pgbak.lock (in place: no
+// new space needed), a snapshot is requested (the next sync with room starts a complete
+// generation), and one line goes to stderr (the server log) and sync.log. If even the record
+// cannot be written, archive-wal fails as it would without the valve.
+void drop_wal(const BackupDir& dir, StateFile& state, const WalSource& src,
+              const std::string& why) {
+  std::string generation;
+  {
+    StateLock guard(state);
+    generation = dir.current_name().value_or("none");
+    DropRecord record = read_drop_record(state);
+    add_drop(record, generation, src.name.text, std::time(nullptr));
+    write_drop_record(state, record);
+    State s = state.read();
+    s.pending |= kSnapshot | kArchive;
+    state.write(s);
+  }
+  std::string line = "dropped WAL file " + src.name.text + " (generation " + generation +
+                     "): " + why +
+                     "; archive-full-disk = drop, so it is not archived: a new generation with a "
+                     "snapshot is requested";
+  std::cerr << "pgbak: " << line << "\n";
+  try {
+    SyncLog log(false, 0);
+    // No size cap: cutting the log back is the sync's job (it rewrites the file).
+    log.attach_file(dir.fd(), dir.path(), 0);
+    log.error(line);
+  } catch (const Error&) {
+    // sync.log cannot even be created on the full file system: the record and stderr remain.
+  }
+}
+
+// Stores the file into the current generation (starting one if needed).
+void archive_into_current(const Invocation& inv, const BackupDir& dir, StateFile& state,
+                          WalSource& src);
+
 }  // namespace
 
 int run_archive_wal(Invocation& inv) {
@@ -60,7 +127,32 @@ int run_archive_wal(Invocation& inv) {
   WalSource src = open_wal_source(inv.args[0]);
   BackupDir dir(dir_path);
   StateFile state(dir.fd(), dir.path());
+  bool dropped = false;
+  if (auto why = below_floor(dir, inv.config); why && !already_stored(dir, src)) {
+    drop_wal(dir, state, src, *why);
+    dropped = true;
+  } else {
+    try {
+      archive_into_current(inv, dir, state, src);
+    } catch (const SystemError& e) {
+      if (inv.config.archive_full_disk != "drop" || !is_lack_of_space(e)) throw;
+      drop_wal(dir, state, src, e.what());
+      dropped = true;
+    }
+  }
+  if (!dropped) {
+    // Even an identical re-archive marks the work pending: the crash that made PostgreSQL retry
+    // may have come before the first attempt recorded it.
+    add_pending(state, kArchive);
+  }
+  if (state.try_lock(LockByte::kBackup)) spawn_background_sync(inv, state);
+  return 0;
+}
 
+namespace {
+
+void archive_into_current(const Invocation& inv, const BackupDir& dir, StateFile& state,
+                          WalSource& src) {
   std::optional<std::string> gen_name = dir.current_name();
   if (!gen_name) gen_name = start_generation(dir, state, 0, std::nullopt);
   std::optional<Generation> usable = dir.try_open_generation(*gen_name);
@@ -120,15 +212,12 @@ int run_archive_wal(Invocation& inv) {
               << ", snapshot requested\n";
   }
 
-  // Even an identical re-archive marks the work pending: the crash that made PostgreSQL retry may
-  // have come before the first attempt recorded it.
-  add_pending(state, kArchive);
-  if (state.try_lock(LockByte::kBackup)) spawn_background_sync(inv, state);
   if (inv.verbosity > 0) {
     std::cout << (result == StoreResult::kStored ? "archived " : "already archived ")
               << src.name.text << " into generation " << gen.name << "\n";
   }
-  return 0;
 }
+
+}  // namespace
 
 }  // namespace pgbak

@@ -64,7 +64,7 @@ std::string wal_relative(const std::string& stored_name) {
 bool stored_matches_source(const Generation& gen, const std::string& stored_name, WalSource& src,
                            const Config& config) {
   std::string display = path_join(path_join(gen.path, kWalDir), stored_name);
-  UniqueFd fd = openat_or_throw(gen.wal_dir.get(), stored_name, O_RDONLY | O_NOFOLLOW, display);
+  UniqueFd fd = open_regular_at(gen.wal_dir.get(), stored_name, O_RDONLY, display);
   CompareSink compare(src);
   ZstdDecompressor dec(compare, display);
   // Outside the try: a missing or unusable key is a setup problem to report, not a difference.

@@ -39,6 +39,8 @@ Config default_config() {
       .keep = 0,
       .encryption_key_file = "",
       .encryption_old_key_files = "",
+      .archive_full_disk = "fail",
+      .min_free_space = 0,
   };
 }
 
@@ -66,7 +68,9 @@ po::options_description config_options(Config& c) {
     ("prefetch", po::value(&c.prefetch)->default_value(c.prefetch), "WAL segments restore-wal fetches ahead from the remote copy (0 = none)")
     ("keep", po::value(&c.keep)->default_value(c.keep), "generations the sync keeps after a successful backup run (0 = all)")
     ("encryption-key-file", po::value(&c.encryption_key_file)->default_value(c.encryption_key_file), "absolute path of the key new files are encrypted with (empty: no encryption)")
-    ("encryption-old-key-files", po::value(&c.encryption_old_key_files)->default_value(c.encryption_old_key_files), "comma-separated key files kept for reading older files");
+    ("encryption-old-key-files", po::value(&c.encryption_old_key_files)->default_value(c.encryption_old_key_files), "comma-separated key files kept for reading older files")
+    ("archive-full-disk", po::value(&c.archive_full_disk)->default_value(c.archive_full_disk), "when $PGBAK is full: fail (PostgreSQL keeps the WAL and retries) or drop (archive-wal drops the file, loudly)")
+    ("min-free-space", po::value(&c.min_free_space)->default_value(c.min_free_space), "with archive-full-disk = drop: bytes that must stay free on $PGBAK's file system");
   // clang-format on
   return d;
 }
@@ -152,30 +156,43 @@ void validate_config(const Config& c, const std::function<std::string(const std:
     throw UsageError((place.empty() ? "" : "config file '" + place + "': ") + "setting '" + key +
                      "': " + why);
   };
-  if (c.compress_level < 1 || c.compress_level > 19) bad("compress-level", "must be 1 to 19");
-  if (c.snapshot_compress_level < 1 || c.snapshot_compress_level > 19) {
-    bad("snapshot-compress-level", "must be 1 to 19");
-  }
-  if (c.compress_threads < 1 || c.compress_threads > 16) bad("compress-threads", "must be 1 to 16");
-  if (c.snapshot_compress_workers < 0 || c.snapshot_compress_workers > 64) {
-    bad("snapshot-compress-workers", "must be 0 to 64");
-  }
+  // Every numeric setting has a range (documented in the man page); written so that NaN fails.
+  auto range = [&bad](const std::string& key, auto value, auto lo, auto hi) {
+    if (!(value >= lo && value <= hi)) {
+      std::ostringstream why;
+      why.precision(15);
+      why << "must be " << lo << " to " << hi;
+      bad(key, why.str());
+    }
+  };
+  range("compress-level", c.compress_level, 1, 19);
+  range("snapshot-compress-level", c.snapshot_compress_level, 1, 19);
+  range("compress-threads", c.compress_threads, 1, 16);
+  range("snapshot-compress-workers", c.snapshot_compress_workers, 0, 64);
   if (c.snapshot_compression != "auto" && c.snapshot_compression != "server" &&
       c.snapshot_compression != "client") {
     bad("snapshot-compression",
         "must be auto, server or client (not '" + c.snapshot_compression + "')");
   }
-  if (!(c.backoff_start > 0)) bad("backoff-start", "must be positive");
-  if (!(c.backoff_factor >= 1)) bad("backoff-factor", "must be at least 1");
-  if (!(c.backoff_max >= c.backoff_start)) bad("backoff-max", "must be at least backoff-start");
-  if (c.snapshot_min_wal_files < 0) bad("snapshot-min-wal-files", "must not be negative");
-  if (!(c.snapshot_wal_ratio > 0)) bad("snapshot-wal-ratio", "must be positive");
-  if (c.keep < 0) bad("keep", "must not be negative");
+  // Delays of at most a day keep every retry time far from overflowing a time_t.
+  range("backoff-start", c.backoff_start, 0.01, 86400.0);
+  range("backoff-factor", c.backoff_factor, 1.0, 10.0);
+  range("backoff-max", c.backoff_max, 0.01, 86400.0);
+  if (c.backoff_max < c.backoff_start) bad("backoff-max", "must be at least backoff-start");
+  range("snapshot-min-wal-files", c.snapshot_min_wal_files, 0, 1000000000);
+  range("snapshot-wal-ratio", c.snapshot_wal_ratio, 0.001, 1000000.0);
+  if (c.log_max_bytes != 0)
+    range("log-max-bytes", c.log_max_bytes, kMinLogMaxBytes, kMaxLogMaxBytes);
+  range("keep", c.keep, 0, 1000000);
+  if (c.archive_full_disk != "fail" && c.archive_full_disk != "drop") {
+    bad("archive-full-disk", "must be fail or drop (not '" + c.archive_full_disk + "')");
+  }
+  range("min-free-space", c.min_free_space, uint64_t{0}, kMaxMinFreeSpace);
   if (!(c.sync_timeout >= 0 && c.sync_timeout <= 1e9))
     bad("sync-timeout", "must be 0 to 1e9 seconds");
-  if (!(c.fetch_timeout > 0)) bad("fetch-timeout", "must be positive");
-  if (c.prefetch < 0 || c.prefetch > 64) bad("prefetch", "must be 0 to 64");
-  if (c.fetch_retries < 0 || c.fetch_retries > 100) bad("fetch-retries", "must be 0 to 100");
+  range("fetch-timeout", c.fetch_timeout, 0.1, 86400.0);
+  range("prefetch", c.prefetch, 0, 64);
+  range("fetch-retries", c.fetch_retries, 0, 100);
 }
 
 }  // namespace pgbak

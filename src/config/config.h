@@ -31,7 +31,16 @@ struct Config {
   int keep;              // generations kept by the sync after a successful backup run; 0 = keep all
   std::string encryption_key_file;       // empty: new files are stored unencrypted
   std::string encryption_old_key_files;  // comma-separated; read-only keys for rotation
+  // "fail" (default): a full $PGBAK makes archive-wal fail. "drop": archive-wal drops the file
+  // instead (exit 0, recorded and reported), so the server's pg_wal/ cannot fill up.
+  std::string archive_full_disk;
+  uint64_t min_free_space;  // with "drop": also drop when less than this is free on $PGBAK
 };
+
+// Ranges of the byte-sized settings (log-max-bytes may also be 0: no cap).
+inline constexpr uint64_t kMinLogMaxBytes = 4096;
+inline constexpr uint64_t kMaxLogMaxBytes = uint64_t{1} << 40;
+inline constexpr uint64_t kMaxMinFreeSpace = uint64_t{1} << 50;
 
 // The options that may appear in pgbak.conf and, as --NAME, on the command line; they write
 // straight into `config`, which starts with the compiled defaults.

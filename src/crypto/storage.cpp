@@ -114,7 +114,7 @@ bool StoredWriter::compress_file(int fd, uint64_t size, int parts) {
 
 void read_stored_file(const Config& config, int dirfd, const std::string& stored_name,
                       const std::string& display, const std::string& identity, Sink& out) {
-  UniqueFd fd = openat_or_throw(dirfd, stored_name, O_RDONLY | O_NOFOLLOW, display);
+  UniqueFd fd = open_regular_at(dirfd, stored_name, O_RDONLY, display);
   ZstdDecompressor dec(out, display);
   std::unique_ptr<StorageSink> opened =
       make_storage_reader(config, dec, stored_name, display, identity);

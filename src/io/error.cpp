@@ -8,9 +8,11 @@ namespace pgbak {
 void throw_sys(const std::string& what, const std::string& path, int err) {
   std::string message = what;
   if (!path.empty()) message += " '" + path + "'";
-  throw Error(message + ": " + std::strerror(err));
+  throw SystemError(message + ": " + std::strerror(err), err);
 }
 
-void throw_sys(const std::string& what, const std::string& path) { throw_sys(what, path, errno); }
+void throw_sys(const std::string& what, const std::string& path) {
+  throw_sys(what, path, errno);
+}
 
 }  // namespace pgbak

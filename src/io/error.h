@@ -18,7 +18,18 @@ class UsageError : public Error {
   explicit UsageError(const std::string& message) : Error(message) {}
 };
 
-// Throws Error("<what> '<path>': <strerror(err)>").
+// A failed system call: the Error, plus its errno for callers that act on the cause (e.g. a
+// full disk).
+class SystemError : public Error {
+ public:
+  SystemError(const std::string& message, int err) : Error(message), err_(err) {}
+  int err() const { return err_; }
+
+ private:
+  int err_;
+};
+
+// Throws SystemError("<what> '<path>': <strerror(err)>", err).
 [[noreturn]] void throw_sys(const std::string& what, const std::string& path, int err);
 // Same, with the current errno.
 [[noreturn]] void throw_sys(const std::string& what, const std::string& path);

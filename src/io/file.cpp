@@ -27,6 +27,47 @@ UniqueFd openat_or_throw(int dirfd, const std::string& name, int flags, const st
   return UniqueFd(fd);
 }
 
+namespace {
+
+// openat for open_regular_at: -1 with errno set on failure.
+int open_regular_fd(int dirfd, const std::string& name, int flags, const std::string& display,
+                    mode_t mode) {
+  int fd = ::openat(dirfd, name.c_str(), flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode);
+  if (fd < 0) {
+    // ENXIO: a FIFO without a reader opened for writing; ELOOP: the name is a symlink.
+    if (errno == ENXIO) throw Error("cannot open '" + display + "': not a regular file");
+    if (errno == ELOOP) throw Error("cannot open '" + display + "': a symbolic link (refused)");
+    return -1;
+  }
+  UniqueFd owner(fd);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) throw_sys("cannot stat", display);
+  if (!S_ISREG(st.st_mode)) throw Error("cannot open '" + display + "': not a regular file");
+  if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+    throw_sys("cannot set flags of", display);
+  }
+  return owner.release();
+}
+
+}  // namespace
+
+UniqueFd open_regular_at(int dirfd, const std::string& name, int flags, const std::string& display,
+                         mode_t mode) {
+  int fd = open_regular_fd(dirfd, name, flags, display, mode);
+  if (fd < 0) throw_sys("cannot open", display);
+  return UniqueFd(fd);
+}
+
+std::optional<UniqueFd> try_open_regular_at(int dirfd, const std::string& name, int flags,
+                                            const std::string& display) {
+  int fd = open_regular_fd(dirfd, name, flags, display, 0600);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw_sys("cannot open", display);
+  }
+  return UniqueFd(fd);
+}
+
 UniqueFd open_dir(const std::string& path, bool follow_symlink) {
   int flags = O_RDONLY | O_DIRECTORY | (follow_symlink ? 0 : O_NOFOLLOW);
   return open_or_throw(path, flags);
@@ -37,7 +78,13 @@ std::optional<UniqueFd> open_dir_at(int dirfd, const std::string& name,
   int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     if (errno == ENOENT) return std::nullopt;
-    throw_sys("cannot open directory", display);
+    int err = errno;
+    struct stat st;
+    if ((err == ENOTDIR || err == ELOOP) &&
+        ::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+      throw Error("cannot open directory '" + display + "': a symbolic link (refused)");
+    }
+    throw_sys("cannot open directory", display, err);
   }
   return UniqueFd(fd);
 }
@@ -116,12 +163,9 @@ std::string this_program() {
 
 std::optional<std::string> read_small_file(int dirfd, const std::string& name,
                                            const std::string& display) {
-  int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    if (errno == ENOENT) return std::nullopt;
-    throw_sys("cannot open", display);
-  }
-  UniqueFd owner(fd);
+  auto owner = try_open_regular_at(dirfd, name, O_RDONLY, display);
+  if (!owner) return std::nullopt;
+  int fd = owner->get();
   std::string text;
   char buf[4096];
   for (;;) {

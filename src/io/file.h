@@ -18,9 +18,19 @@ UniqueFd open_or_throw(const std::string& path, int flags, mode_t mode = 0600);
 // openat(2) with O_CLOEXEC; throws on failure (display names the path in the message).
 UniqueFd openat_or_throw(int dirfd, const std::string& name, int flags, const std::string& display,
                          mode_t mode = 0600);
+// openat(2) of a regular file inside the backup directory: never through a symlink (O_NOFOLLOW)
+// and never blocking (O_NONBLOCK while opening, cleared afterwards), so that a FIFO or device
+// planted under a name pgbak reads or appends to is an Error ("cannot open '<display>': not a
+// regular file") instead of a hang. Flags may add O_WRONLY, O_APPEND, O_CREAT.
+UniqueFd open_regular_at(int dirfd, const std::string& name, int flags, const std::string& display,
+                         mode_t mode = 0600);
+// Same, but an empty optional if the file does not exist.
+std::optional<UniqueFd> try_open_regular_at(int dirfd, const std::string& name, int flags,
+                                            const std::string& display);
 // Opens a directory for use as a dirfd (follows symlinks only where the caller allows).
 UniqueFd open_dir(const std::string& path, bool follow_symlink = true);
-// openat of a directory, never through a symlink; an empty optional if it does not exist.
+// openat of a directory, never through a symlink (a symlink is an Error saying so); an empty
+// optional if it does not exist.
 std::optional<UniqueFd> open_dir_at(int dirfd, const std::string& name, const std::string& display);
 
 // Reads fd to its end into the sink, in bounded chunks.

@@ -19,6 +19,7 @@
 #include "pg/identify_system.h"
 #include "repo/backup_dir.h"
 #include "repo/init.h"
+#include "state/drop_record.h"
 
 namespace po = boost::program_options;
 
@@ -198,6 +199,14 @@ int run_check(Invocation& inv) {
   } else {
     report.note("no generation yet; the first archived WAL file starts one");
   }
+  DropRecord dropped = read_drop_record(dir.fd(), dir.path());
+  if (auto current = dir.current_name(); current && dropped.find(*current)) {
+    const DropEpisode& e = *dropped.find(*current);
+    report.fail("archive-wal dropped " + std::to_string(e.count) + " WAL file(s) of generation " +
+                *current + " for lack of space (" + e.first + " to " + e.last +
+                "): it cannot be restored past them (HINT: free space on " + dir.path() +
+                "; the next sync then starts a new generation with a snapshot)");
+  }
   if (report.failed()) return 1;
 
   std::string segment = conn.value("SELECT pg_walfile_name(pg_switch_wal())",
@@ -208,6 +217,10 @@ int run_check(Invocation& inv) {
             segment);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
   while (!archived(dir, segment)) {
+    if (read_drop_record(dir.fd(), dir.path()).last_name == segment) {
+      report.fail(segment + " was dropped for lack of space (archive-full-disk = drop)");
+      return 1;
+    }
     if (std::chrono::steady_clock::now() >= deadline) {
       std::string why = conn.value(
                                 "SELECT coalesce(failed_count::text || ' failures, last ' || "

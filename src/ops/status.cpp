@@ -10,10 +10,12 @@
 #include <sstream>
 
 #include "crypto/storage.h"
+#include "io/error.h"
 #include "io/file.h"
 #include "io/tree.h"
 #include "ops/human.h"
 #include "state/state_file.h"
+#include "sync/upload_marks.h"
 
 namespace pgbak {
 namespace {
@@ -90,6 +92,66 @@ std::string age_text(int64_t t, int64_t now) {
   return t > 0 ? human_age(now - t) + " ago" : "never";
 }
 
+// Every generation's upload against sync.uploaded. An unreadable generation or marks file is
+// left out: status reports what it can and never fails for it.
+void scan_uploads(const BackupDir& dir, StatusReport& r) {
+  UploadMarks marks;
+  try {
+    marks = read_upload_marks(dir.fd(), dir.path());
+  } catch (const Error&) {
+  }
+  for (const std::string& name : dir.generations()) {
+    try {
+      auto g = dir.try_open_generation(name);
+      if (!g) continue;
+      if (uint64_t missing = files_not_uploaded(*g, marks))
+        r.not_uploaded.emplace_back(name, missing);
+    } catch (const Error&) {
+    }
+  }
+}
+
+std::string uploads_text(const StatusReport& r) {
+  std::string s;
+  for (const auto& [gen, files] : r.not_uploaded) {
+    s += (s.empty() ? "" : ", ") + gen + (gen == r.generation ? " (current)" : "") + ": " +
+         std::to_string(files) + " file(s) not uploaded";
+  }
+  return s.empty() ? "every generation" : s;
+}
+
+std::string drops_text(const StatusReport& r) {
+  if (r.dropped.total == 0) return "none";
+  std::string s = std::to_string(r.dropped.total) +
+                  " WAL file(s) dropped for lack of space, last " + r.dropped.last_name + " " +
+                  age_text(r.dropped.last_time, r.now);
+  for (const auto& e : r.dropped.episodes) {
+    s += "; generation " + e.generation + ": " + std::to_string(e.count) + " (" + e.first + " to " +
+         e.last + ")";
+  }
+  return s;
+}
+
+std::string json_drops(const DropRecord& d) {
+  std::string out = "[";
+  for (size_t i = 0; i < d.episodes.size(); ++i) {
+    const auto& e = d.episodes[i];
+    out += std::string(i ? ", " : "") + "{\"generation\": " + json_string(e.generation) +
+           ", \"first\": " + json_string(e.first) + ", \"last\": " + json_string(e.last) +
+           ", \"count\": " + std::to_string(e.count) + "}";
+  }
+  return out + "]";
+}
+
+std::string json_uploads(const StatusReport& r) {
+  std::string out = "[";
+  for (size_t i = 0; i < r.not_uploaded.size(); ++i) {
+    out += std::string(i ? ", " : "") + "{\"generation\": " + json_string(r.not_uploaded[i].first) +
+           ", \"files\": " + std::to_string(r.not_uploaded[i].second) + "}";
+  }
+  return out + "]";
+}
+
 }  // namespace
 
 StatusReport gather_status(const BackupDir& dir, int64_t now) {
@@ -101,12 +163,17 @@ StatusReport gather_status(const BackupDir& dir, int64_t now) {
   if (r.generation) {
     if (auto g = dir.try_open_generation(*r.generation)) scan_generation(*g, r);
   }
-  StateFile state(dir.fd(), dir.path());
+  StateFile state(dir.fd(), dir.path(), true);
   State s = state.read();  // one byte, read without the lock: always a consistent value
   r.pending = work_names(s.pending);
   r.running = work_names(s.running);
   r.sync_running = state.is_locked_by_other(LockByte::kBackup);
   r.sync = read_sync_status(dir.fd(), dir.path());
+  r.dropped = read_drop_record(state);
+  if (r.generation) {
+    if (const DropEpisode* e = r.dropped.find(*r.generation)) r.dropped_current = e->count;
+  }
+  scan_uploads(dir, r);
   r.disk_used_bytes = tree_bytes(dir.path(), true);
   struct statvfs vfs;
   if (::fstatvfs(dir.fd(), &vfs) == 0) {
@@ -148,6 +215,8 @@ std::string format_status_text(const StatusReport& r) {
                            : ""));
   // An error the sync has got past since (a success came after it) is history, not a problem.
   row("last error", unresolved_error(r.sync).value_or("none"));
+  row("uploaded", uploads_text(r));
+  row("dropped WAL", drops_text(r));
   return o.str();
 }
 
@@ -173,6 +242,13 @@ std::string format_status_json(const StatusReport& r) {
     << "  \"last_failure\": " << json_time(r.sync.last_failure) << ",\n"
     << "  \"last_error\": " << json_string_or_null(unresolved_error(r.sync)) << ",\n"
     << "  \"next_retry\": " << json_time(r.sync.next_retry) << ",\n"
+    << "  \"not_uploaded\": " << json_uploads(r) << ",\n"
+    << "  \"dropped_wal_total\": " << r.dropped.total << ",\n"
+    << "  \"dropped_wal_current\": " << r.dropped_current << ",\n"
+    << "  \"dropped_wal_last\": " << (r.dropped.total ? json_string(r.dropped.last_name) : "null")
+    << ",\n"
+    << "  \"dropped_wal_last_time\": " << json_time(r.dropped.last_time) << ",\n"
+    << "  \"dropped_wal\": " << json_drops(r.dropped) << ",\n"
     << "  \"disk_used_bytes\": " << r.disk_used_bytes << ",\n"
     << "  \"disk_free_bytes\": " << r.disk_free_bytes << ",\n"
     << "  \"now\": " << r.now << "\n"
@@ -225,6 +301,20 @@ std::string format_status_prometheus(const StatusReport& r) {
          std::to_string(r.generations));
   metric("pgbak_bytes", "gauge", "Disk space used by the backup directory.",
          std::to_string(r.disk_used_bytes));
+  uint64_t files_not_uploaded = 0;
+  for (const auto& item : r.not_uploaded) files_not_uploaded += item.second;
+  metric("pgbak_generations_not_uploaded", "gauge",
+         "Generations whose files a successful backup-script run has not all covered.",
+         std::to_string(r.not_uploaded.size()));
+  metric("pgbak_files_not_uploaded", "gauge",
+         "Files of all generations no successful backup-script run has covered.",
+         std::to_string(files_not_uploaded));
+  metric("pgbak_dropped_wal_total", "counter",
+         "WAL files archive-wal dropped for lack of space (archive-full-disk = drop).",
+         std::to_string(r.dropped.total));
+  metric("pgbak_dropped_wal_current", "gauge",
+         "WAL files dropped from the current generation (0 once a new generation has started).",
+         std::to_string(r.dropped_current));
   metric("pgbak_free_bytes", "gauge", "Free space on the backup directory's file system.",
          std::to_string(r.disk_free_bytes));
   return o.str();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "repo/backup_dir.h"
+#include "state/drop_record.h"
 #include "sync/status_record.h"
 
 namespace pgbak {
@@ -25,6 +26,11 @@ struct StatusReport {
   std::vector<std::string> running;
   bool sync_running = false;
   SyncStatus sync;  // from sync.status
+  // Generations a successful backup-script run has not covered whole (current included while
+  // new WAL waits for its upload), oldest first, with the files the remote copy lacks.
+  std::vector<std::pair<std::string, uint64_t>> not_uploaded;
+  DropRecord dropped;            // archive-full-disk = drop
+  uint64_t dropped_current = 0;  // drops into the current generation (not yet repaired)
   uint64_t disk_used_bytes = 0;
   uint64_t disk_free_bytes = 0;
   int64_t now = 0;

@@ -96,7 +96,7 @@ BaseInfo read_base_label(const Generation& gen, const Config& config) {
   std::optional<std::string> base = find_stored(gen.dir.get(), kBaseFile);
   if (!base) throw Error("generation " + gen.name + " has no base backup (" + kBaseFile + ")");
   std::string display = path_join(gen.path, *base);
-  UniqueFd file = openat_or_throw(gen.dir.get(), *base, O_RDONLY | O_NOFOLLOW, display);
+  UniqueFd file = open_regular_at(gen.dir.get(), *base, O_RDONLY, display);
   std::unique_ptr<std::byte[]> buf(new std::byte[kIoChunk]);
   try {
     LabelReader reader(config, *base, display, stored_identity(gen.name, *base));

@@ -201,7 +201,7 @@ BaseStream local_base(const Generation& gen, const std::string& dir) {
     s.size = static_cast<uint64_t>(st.st_size);
   }
   s.feed = [&gen, stored = s.stored, display = s.display](Sink& out) {
-    UniqueFd in = openat_or_throw(gen.dir.get(), stored, O_RDONLY | O_NOFOLLOW, display);
+    UniqueFd in = open_regular_at(gen.dir.get(), stored, O_RDONLY, display);
     ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
     pump(in.get(), out, display);
   };

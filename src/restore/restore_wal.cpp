@@ -29,18 +29,17 @@ namespace {
 
 using Found = ArchivedFile;
 
-std::optional<Found> open_in(const BackupDir& dir, const std::string& gen,
+std::optional<Found> open_in(const BackupDir& dir, const std::string& name,
                              const std::string& stored) {
+  // Through the generation's own descriptors: a generation that is a symlink is refused.
+  auto gen = dir.try_open_generation(name);
+  if (!gen) return std::nullopt;
   // Encrypted or not: a generation may hold copies from before encryption was turned on.
   for (const std::string& candidate : {stored + kEncryptedSuffix, stored}) {
-    std::string rel = gen + "/" + kWalDir + "/" + candidate;
-    std::string display = path_join(dir.path(), rel);
-    int fd = ::openat(dir.fd(), rel.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == ENOENT || errno == ENOTDIR) continue;
-      throw_sys("cannot open", display);
+    std::string display = path_join(path_join(gen->path, kWalDir), candidate);
+    if (auto fd = try_open_regular_at(gen->wal_dir.get(), candidate, O_RDONLY, display)) {
+      return Found{name, candidate, std::move(*fd), display};
     }
-    return Found{gen, candidate, UniqueFd(fd), display};
   }
   return std::nullopt;
 }

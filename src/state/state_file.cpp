@@ -13,8 +13,6 @@
 namespace pgbak {
 namespace {
 
-constexpr const char* kStateFileName = "pgbak.lock";
-
 struct flock byte_lock(short type, LockByte b) {
   struct flock fl {};
   fl.l_type = type;
@@ -26,9 +24,14 @@ struct flock byte_lock(short type, LockByte b) {
 
 }  // namespace
 
-StateFile::StateFile(int backup_dirfd, const std::string& backup_path)
+StateFile::StateFile(int backup_dirfd, const std::string& backup_path, bool read_only_ok)
     : path_(path_join(backup_path, kStateFileName)) {
-  int fd = ::openat(backup_dirfd, kStateFileName, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  // O_NONBLOCK: a FIFO planted under the name must be refused, not hang the open.
+  constexpr int kFlags = O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+  int fd = ::openat(backup_dirfd, kStateFileName, O_RDWR | O_CREAT | kFlags, 0600);
+  if (fd < 0 && read_only_ok && (errno == EROFS || errno == EACCES)) {
+    fd = ::openat(backup_dirfd, kStateFileName, O_RDONLY | kFlags);
+  }
   if (fd < 0) throw_sys("cannot open state file", path_);
   fd_.reset(fd);
   struct stat st;

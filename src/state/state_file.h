@@ -9,6 +9,8 @@
 
 namespace pgbak {
 
+inline constexpr const char* kStateFileName = "pgbak.lock";
+
 // Work bits, used in both nibbles of the state byte.
 constexpr uint8_t kArchive = 1;   // run the backup script
 constexpr uint8_t kSnapshot = 2;  // take a full snapshot
@@ -19,7 +21,9 @@ struct State {
   uint8_t running = 0;  // high nibble
 
   uint8_t encode() const { return static_cast<uint8_t>((pending & 0xF) | (running << 4)); }
-  static State decode(uint8_t byte) { return {static_cast<uint8_t>(byte & 0xF), static_cast<uint8_t>(byte >> 4)}; }
+  static State decode(uint8_t byte) {
+    return {static_cast<uint8_t>(byte & 0xF), static_cast<uint8_t>(byte >> 4)};
+  }
   bool operator==(const State&) const = default;
 };
 
@@ -30,8 +34,11 @@ enum class LockByte : int { kState = 0, kBackup = 1, kWait = 2, kNudge = 3 };
 
 class StateFile {
  public:
-  // Opens (creating if needed) pgbak.lock inside the backup directory.
-  StateFile(int backup_dirfd, const std::string& backup_path);
+  // Opens (creating if needed) pgbak.lock inside the backup directory. With `read_only_ok`
+  // (commands that only look: status, wait), a state file that cannot be opened for writing
+  // (read-only file system, no write permission) is opened read-only: read() and
+  // is_locked_by_other() work, locking and writing do not.
+  StateFile(int backup_dirfd, const std::string& backup_path, bool read_only_ok = false);
   // Adopts an inherited descriptor of pgbak.lock (the background sync gets its locks this way).
   StateFile(UniqueFd fd, const std::string& backup_path);
 

@@ -16,7 +16,7 @@
 namespace pgbak {
 std::string hash_generation_file(const Generation& g, const std::string& rel) {
   std::string display = path_join(g.path, rel);
-  UniqueFd fd = openat_or_throw(g.dir.get(), rel, O_RDONLY | O_NOFOLLOW, display);
+  UniqueFd fd = open_regular_at(g.dir.get(), rel, O_RDONLY, display);
   Sha256 sha;
   pump(fd.get(), sha, display);
   return sha.hex_digest();

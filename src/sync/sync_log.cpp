@@ -44,7 +44,7 @@ void SyncLog::attach_file(int dirfd, const std::string& dir_path, uint64_t max_b
   dirfd_ = dirfd;
   path_ = path_join(dir_path, kLogName);
   max_bytes_ = max_bytes;
-  fd_ = openat_or_throw(dirfd, kLogName, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, path_, 0600);
+  fd_ = open_regular_at(dirfd, kLogName, O_WRONLY | O_APPEND | O_CREAT, path_);
 }
 
 void SyncLog::info(const std::string& message) {
@@ -80,7 +80,7 @@ void SyncLog::cut_back() {
   DurableWriter w(dirfd_, kLogName, path_);
   w.write(std::as_bytes(std::span(kept)));
   w.commit_replace();
-  fd_ = openat_or_throw(dirfd_, kLogName, O_WRONLY | O_APPEND | O_NOFOLLOW, path_);
+  fd_ = open_regular_at(dirfd_, kLogName, O_WRONLY | O_APPEND, path_);
 }
 
 }  // namespace pgbak

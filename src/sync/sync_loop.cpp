@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
-#include <iterator>
 #include <map>
 #include <optional>
 
@@ -20,6 +19,7 @@
 #include "sync/snapshot.h"
 #include "sync/status_record.h"
 #include "sync/transitions.h"
+#include "sync/upload_marks.h"
 
 namespace pgbak {
 namespace {
@@ -135,35 +135,51 @@ class Loop {
     }
   }
 
-  // Checksums, then the script: for the previous generation first if files arrived there after
-  // its last run (archive-wal calls racing with the switch to a new generation), then current.
+  // Checksums, then the script: first for every older generation that a successful run has not
+  // yet seen whole (files that archive-wal calls racing with a switch put there, or an upload
+  // outage that outlasted its generation: the failed runs had hashed its files, so only the
+  // upload marks tell), oldest first, then for current. An older generation that fails does not
+  // hold current's upload back: its error fails the step afterwards, so it is retried and shown.
   void run_archive_step() {
-    auto gens = ctx_.dir.generations();
     auto current = ctx_.dir.current_name();
     if (!current) throw Error("no current generation to back up");
-    auto it = std::find(gens.begin(), gens.end(), *current);
-    if (it != gens.begin() && it != gens.end()) {
-      // A generation archive-wal left behind as damaged (e.g. no pg_wal/) is not ours to upload.
+    UploadMarks marks = read_upload_marks(ctx_.dir.fd(), ctx_.dir.path());
+    std::optional<Error> older_failed;
+    for (const std::string& name : ctx_.dir.generations()) {
+      if (name == *current) continue;
+      std::optional<Generation> gen;
       try {
-        Generation prev = ctx_.dir.open_generation(*std::prev(it));
-        if (update_checksums(prev) > 0) owed_previous_ = prev.name;
+        gen = ctx_.dir.open_generation(name);
       } catch (const Error&) {
+        // A generation archive-wal left behind as damaged (e.g. no pg_wal/) or a symlink planted
+        // among them is not ours to upload.
+        continue;
+      }
+      try {
+        log_checksums(*gen);
+        if (files_not_uploaded(*gen, marks) > 0) upload(*gen, marks);
+      } catch (const Error& e) {
+        if (!older_failed) older_failed = e;
       }
     }
-    // Remembered across retries: once its SHA256SUMS is updated, nothing else shows it is owed.
-    if (!owed_previous_.empty() && owed_previous_ != *current) {
-      std::optional<Generation> prev;
-      try {
-        prev = ctx_.dir.open_generation(owed_previous_);
-      } catch (const Error&) {
-        // Pruned or damaged meanwhile: nothing left to upload.
-      }
-      if (prev) run_script(*prev);
-    }
-    owed_previous_.clear();
     Generation gen = ctx_.dir.open_generation(*current);
     log_checksums(gen);
+    upload(gen, marks);
+    if (older_failed) throw *older_failed;
+  }
+
+  // Runs the script for the generation and records, durably, what the successful run covered.
+  void upload(const Generation& gen, UploadMarks& marks) {
+    UploadMark covered = coverage_now(gen);
     run_script(gen);
+    UploadMarks before = marks;
+    marks[gen.name] = covered;
+    // Generations pruned (by hand or `keep`) since need no mark.
+    auto gens = ctx_.dir.generations();
+    std::erase_if(marks, [&gens](const auto& item) {
+      return std::find(gens.begin(), gens.end(), item.first) == gens.end();
+    });
+    if (marks != before) write_upload_marks(ctx_.dir.fd(), ctx_.dir.path(), marks);
   }
 
   void log_checksums(const Generation& gen, const std::map<std::string, std::string>& known = {}) {
@@ -279,8 +295,7 @@ class Loop {
   SyncStatus status_;
   std::string script_ts_;
   int64_t last_ts_ = 0;
-  std::string owed_previous_;
-  bool nudge_used_ = false;  // previous generation whose new files the script has not seen
+  bool nudge_used_ = false;
 };
 
 }  // namespace

@@ -50,7 +50,7 @@ int run_wait(Invocation& inv) {
   std::optional<double> timeout;
   if (!inv.args.empty()) timeout = parse_wait_timeout(inv.args[0]);
   BackupDir dir(inv.require_dir());
-  StateFile state(dir.fd(), dir.path());
+  StateFile state(dir.fd(), dir.path(), true);
   Clock& clock = system_clock();
   double deadline = clock.now() + timeout.value_or(0);
   while (sync_running(state)) {

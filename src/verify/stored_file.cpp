@@ -42,7 +42,7 @@ class GuardedSink : public Sink {
 StoredFileScan scan_stored_file(const Config& config, int dirfd, const std::string& name,
                                 const std::string& display, const std::string& identity,
                                 Sink& content) {
-  UniqueFd fd = openat_or_throw(dirfd, name, O_RDONLY | O_NOFOLLOW, display);
+  UniqueFd fd = open_regular_at(dirfd, name, O_RDONLY, display);
   ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   ZstdDecompressor zstd(content, display);
   // A key that cannot be loaded is this file's problem; its digest is still computed.

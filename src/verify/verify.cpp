@@ -19,6 +19,7 @@
 #include "repo/backup_dir.h"
 #include "repo/lineage.h"
 #include "restore/base_backup.h"
+#include "state/drop_record.h"
 #include "verify/sha256sums.h"
 #include "verify/stored_file.h"
 #include "verify/timeline_history.h"
@@ -53,7 +54,12 @@ struct Report {
 StoredFileScan scan(const Config& config, int dirfd, const std::string& name,
                     const std::string& display, const std::string& identity, Sink& content,
                     Report& report) {
-  StoredFileScan result = scan_stored_file(config, dirfd, name, display, identity, content);
+  StoredFileScan result;
+  try {
+    result = scan_stored_file(config, dirfd, name, display, identity, content);
+  } catch (const Error& e) {
+    result.error = e.what();  // cannot be opened (e.g. not a regular file): its problem, go on
+  }
   ++report.files;
   report.bytes += result.bytes;
   return result;
@@ -87,8 +93,13 @@ std::map<uint32_t, std::vector<HistoryEntry>> collect_histories(
       auto wal = parse_wal_name(*original);
       if (!wal) continue;
       TextSink text;
-      auto scanned = scan_stored_file(config, gen.wal_dir.get(), file, path_join(gen.path, file),
-                                      stored_identity(gen.name, wal_relative(file)), text);
+      StoredFileScan scanned;
+      try {
+        scanned = scan_stored_file(config, gen.wal_dir.get(), file, path_join(gen.path, file),
+                                   stored_identity(gen.name, wal_relative(file)), text);
+      } catch (const Error&) {
+        continue;  // reported when the generation itself is verified
+      }
       std::vector<HistoryEntry> entries;
       if (scanned.error.empty() && !parse_timeline_history(text.text, wal->tli, entries)) {
         out[wal->tli] = entries;
@@ -312,7 +323,7 @@ std::string GenerationCheck::check_continuity(
 
 void verify_generation(const BackupDir& dir, const std::string& name, const Config& config,
                        const std::map<uint32_t, std::vector<HistoryEntry>>& histories,
-                       Report& report, int verbosity) {
+                       const DropRecord& dropped, Report& report, int verbosity) {
   uint64_t problems_before = report.problems;
   GenerationCheck check(dir, name, config, report);
   check.check_base();
@@ -329,6 +340,14 @@ void verify_generation(const BackupDir& dir, const std::string& name, const Conf
                              "of the other generations (" +
                                  marker->reason + "), "
                            : "starts a new history (" + marker->reason + "), ";
+  }
+  // A gap continuity cannot see when nothing was archived after it: archive-wal's own record.
+  if (const DropEpisode* e = dropped.find(name)) {
+    report.problem(path_join(dir.path(), name) + ": " + std::to_string(e->count) +
+                   " WAL file(s) from " + e->first + " to " + e->last +
+                   " were dropped for lack of space (archive-full-disk = drop): this generation "
+                   "cannot be restored past " +
+                   e->first);
   }
   if (verbosity >= 0) {
     uint64_t found = report.problems - problems_before;
@@ -356,6 +375,7 @@ int run_verify(Invocation& inv) {
   });
   if (!any_base)
     report.problem(dir.path() + ": no generation has a base backup: nothing to restore");
+  DropRecord dropped = read_drop_record(dir.fd(), dir.path());
   std::map<std::string, std::map<uint32_t, std::vector<HistoryEntry>>> by_lineage;
   for (const std::string& name : chosen) {
     try {
@@ -364,7 +384,7 @@ int run_verify(Invocation& inv) {
         by_lineage[start] = collect_histories(dir, lineage_members(dir, name), inv.config);
       }
       const auto& histories = by_lineage[start];
-      verify_generation(dir, name, inv.config, histories, report, inv.verbosity);
+      verify_generation(dir, name, inv.config, histories, dropped, report, inv.verbosity);
     } catch (const Error& e) {
       report.problem(e.what());
     }

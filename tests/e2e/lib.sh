@@ -193,11 +193,36 @@ _e2e_cleanup() {
     fi
   done < <(find "$T" -maxdepth 3 -name postmaster.pid 2>/dev/null)
   _e2e_kill_pgbak
+  _e2e_unmount
   if [[ ${KEEP_TMP:-} == 1 ]]; then
     echo "KEEP_TMP=1: left $T" >&2
   else
     rm -rf "$T"
   fi
+}
+
+# Unmount what a test mounted under $T (test_mount), innermost first.
+_e2e_unmount() {
+  local m
+  ((EUID == 0)) || return 0
+  while IFS= read -r m; do
+    umount -l "$m"
+  done < <(awk -v t="$T/" 'index($2, t) == 1 {print $2}' /proc/mounts | sort -r)
+  return 0
+}
+
+# test_mount DIR MOUNT_ARGS...: create DIR and `mount MOUNT_ARGS DIR` (e.g. a small tmpfs, a
+# bind mount); it is unmounted when the test ends, however it ends. Mounting needs root: run as
+# another user, the test ends here, passed, with a note.
+test_mount() {
+  local dir=$1
+  shift
+  if ((EUID != 0)); then
+    echo "ok - skipped: mounting $dir needs root"
+    exit 0
+  fi
+  mkdir -p "$dir"
+  mount "$@" "$dir" || fail "mount $* $dir failed"
 }
 
 # pgbak processes (e.g. a detached sync) whose command line, environment or

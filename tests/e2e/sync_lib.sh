@@ -28,6 +28,14 @@ sync_pid() {
   return 0
 }
 
+# has_new_generation OLD: true once `current` names a generation other than OLD that has its
+# base backup.
+has_new_generation() {
+  local cur
+  cur=$(readlink "$PGBAK/current")
+  [[ $cur != "$1" && -f $PGBAK/$cur/base.tzst ]]
+}
+
 # gone PID: true once no process PID exists.
 gone() { ! kill -0 "$1" 2>/dev/null; }
 

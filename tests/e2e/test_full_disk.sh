@@ -4,15 +4,8 @@
 # and finishes once space is freed.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init
-if [[ $(id -u) != 0 ]]; then
-  echo "ok - skipped: mounting a small tmpfs needs root"
-  exit 0
-fi
-mkdir "$T/small"
-mount -t tmpfs -o size=3m,mode=0755 tmpfs "$T/small"
+test_mount "$T/small" -t tmpfs -o size=3m,mode=0755 tmpfs
 chown postgres: "$T/small"
-# Unmount before lib.sh's cleanup removes $T.
-trap 'rc=$?; umount -l "$T/small" 2>/dev/null; _e2e_exit $rc' EXIT
 
 PGBAK=$T/small/pgbak
 pgbak_init

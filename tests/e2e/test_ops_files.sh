@@ -57,7 +57,7 @@ assert_eq "$T/bk/1763700000" "$(completions restore "$T/bk/17637")" "directories
 ok "completes generations, WAL names and paths"
 
 # Every command the binary lists must be completed.
-listed=$("$PGBAK_BIN" help | awk '/^Commands:/ {on = 1; next} on && /^$/ {exit} on && /^  [a-z]/ {print $1}')
+listed=$("$PGBAK_BIN" help | awk '/^Commands:/ {on = 1; next} on && /^$/ {on = 0} on && /^  [a-z]/ {print $1}')
 [[ -n $listed ]] || fail "no commands found in 'pgbak help'"
 for c in $listed; do
   [[ " $commands " == *" $c "* ]] || fail "'pgbak help' lists '$c', which pgbak.bash-completion does not complete"

@@ -36,13 +36,15 @@ d = json.load(open("status.json"))
 want = {"directory", "generation", "generations", "base_time", "base_bytes", "wal_files", "wal_bytes",
         "newest_wal", "newest_wal_time", "pending", "running", "sync_running", "sync_pid",
         "last_backup_success", "consecutive_failures", "last_failure", "last_error", "next_retry",
-        "disk_used_bytes", "disk_free_bytes", "now"}
+        "not_uploaded", "dropped_wal_total", "dropped_wal_current", "dropped_wal_last",
+        "dropped_wal_last_time", "dropped_wal", "disk_used_bytes", "disk_free_bytes", "now"}
 assert set(d) == want, set(d) ^ want
 assert d["generation"] == sys.argv[1], d
 assert d["newest_wal"] == sys.argv[2], d
 assert d["wal_files"] >= 1 and d["wal_bytes"] > 0 and d["base_bytes"] > 0, d
 assert d["last_backup_success"] and d["consecutive_failures"] == 0, d
 assert d["sync_running"] is False and d["sync_pid"] is None, d
+assert d["not_uploaded"] == [] and d["dropped_wal_total"] == 0 and d["dropped_wal"] == [], d
 PY
 ok "--json has the documented keys and values"
 

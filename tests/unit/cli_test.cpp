@@ -20,7 +20,9 @@ std::optional<Invocation> parse(std::vector<std::string> args) {
   return parse_invocation(static_cast<int>(argv.size()), argv.data(), &cmd);
 }
 
-void write_file(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
 
 }  // namespace
 
@@ -76,6 +78,54 @@ BOOST_AUTO_TEST_CASE(config_errors_name_file_and_line) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(numeric_settings_out_of_range_name_file_and_line) {
+  TempDir tmp;
+  // Each is refused with the setting's name and range at pgbak.conf:2; the last value of each
+  // row's pair is the largest accepted.
+  struct Case {
+    const char* line;
+    const char* range;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"backoff-start = 1e300", "0.01 to 86400"},
+           {"backoff-start = 0", "0.01 to 86400"},
+           {"backoff-start = nan", "0.01 to 86400"},
+           {"backoff-max = 1e300", "0.01 to 86400"},
+           {"backoff-factor = 1e308", "1 to 10"},
+           {"backoff-factor = 0.5", "1 to 10"},
+           {"log-max-bytes = -1", "4096 to 1099511627776"},
+           {"log-max-bytes = 100", "4096 to 1099511627776"},
+           {"compress-threads = 0", "1 to 16"},
+           {"snapshot-compress-workers = 65", "0 to 64"},
+           {"snapshot-min-wal-files = -1", "0 to 1000000000"},
+           {"snapshot-wal-ratio = 0", "0.001 to 1000000"},
+           {"snapshot-wal-ratio = inf", "0.001 to 1000000"},
+           {"keep = -1", "0 to 1000000"},
+           {"keep = 1000001", "0 to 1000000"},
+           {"min-free-space = -1", "0 to 1125899906842624"},
+       }) {
+    write_file(tmp / "pgbak.conf", std::string("# c\n") + c.line + "\n");
+    std::string key = std::string(c.line).substr(0, std::string(c.line).find(' '));
+    try {
+      parse({"-D", tmp.path(), "status"});
+      BOOST_ERROR("accepted: " << c.line);
+    } catch (const UsageError& e) {
+      std::string what = e.what();
+      BOOST_TEST(what.find("pgbak.conf:2") != std::string::npos, what);
+      BOOST_TEST(what.find("'" + key + "': must be " + c.range) != std::string::npos, what);
+    }
+  }
+  // The bounds themselves are accepted; 0 turns the log cap off.
+  write_file(tmp / "pgbak.conf",
+             "backoff-start = 86400\nbackoff-max = 86400\nbackoff-factor = 10\n"
+             "log-max-bytes = 0\nkeep = 1000000\nmin-free-space = 1125899906842624\n");
+  auto inv = parse({"-D", tmp.path(), "status"});
+  BOOST_TEST(inv->config.backoff_max == 86400.0);
+  BOOST_TEST(inv->config.log_max_bytes == 0u);
+  write_file(tmp / "pgbak.conf", "archive-full-disk = sometimes\n");
+  BOOST_CHECK_THROW(parse({"-D", tmp.path(), "status"}), UsageError);
+}
+
 BOOST_AUTO_TEST_CASE(snapshot_compression_setting) {
   TempDir tmp;
   auto inv = parse({"-D", tmp.path(), "archive-wal", "x"});
@@ -95,13 +145,13 @@ BOOST_AUTO_TEST_CASE(snapshot_compression_setting) {
   } catch (const UsageError& e) {
     std::string what = e.what();
     BOOST_TEST(what.find("pgbak.conf:2") != std::string::npos, what);
-    BOOST_TEST(what.find("'snapshot-compression': must be auto, server or client") !=
-                   std::string::npos,
-               what);
+    BOOST_TEST(
+        what.find("'snapshot-compression': must be auto, server or client") != std::string::npos,
+        what);
   }
   write_file(tmp / "pgbak.conf", "");
-  BOOST_CHECK_THROW(
-      parse({"-D", tmp.path(), "archive-wal", "--snapshot-compression", "", "x"}), UsageError);
+  BOOST_CHECK_THROW(parse({"-D", tmp.path(), "archive-wal", "--snapshot-compression", "", "x"}),
+                    UsageError);
 }
 
 BOOST_AUTO_TEST_CASE(explicit_config_must_exist) {
