@@ -82,6 +82,9 @@ ChildProcess::ChildProcess(const ChildSpec& spec) {
       if (::setgroups(1, &gid) != 0 || ::setgid(gid) != 0 || ::setuid(*spec.uid) != 0) {
         child_fail(rfd, errno);
       }
+      // A change of credentials clears the parent-death signal: set it again, and recheck.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);
     }
     if (cwd != nullptr && ::chdir(cwd) != 0) child_fail(rfd, errno);
     ::execve(program, argv.data(), env);

@@ -56,7 +56,7 @@ assert_eq "$gen2" "$(readlink "$PGBAK/current")"
 ok "segment of another cluster refused: ${LAST_STDERR:0:120}"
 
 # History files have no header; they are archived and compared by content too.
-printf '1\t0/3000000\tno recovery target specified\n' >in/00000002.history
+printf '1\t0/20000000\tno recovery target specified\n' >in/00000002.history
 assert_exit 0 pgbak_run archive-wal in/00000002.history
 assert_exit 0 pgbak_run archive-wal in/00000002.history
 cmp <(zstd -dc "$PGBAK/current/pg_wal/00000002.history.zst") in/00000002.history || fail "history differs"

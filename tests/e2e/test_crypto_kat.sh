@@ -48,7 +48,7 @@ conf "encryption-key-file = $T/keys/k1"
 S1=000000010000000000000001 S2=000000010000000000000002
 mkseg_random "$T/in/$S1" 1
 mkseg "$T/in/$S2" $S2 --seed 2
-printf '1\t0/3000000\tno recovery target specified\n' >"$T/in/00000002.history"
+printf '1\t0/20000000\tno recovery target specified\n' >"$T/in/00000002.history"
 for f in $S1 $S2 00000002.history; do
   assert_exit 0 pgbak_run archive-wal "$T/in/$f"
   assert_file "$(stored "$f.zst.enc")"
@@ -104,7 +104,7 @@ assert_no_file "$T/out/$S7"
 assert_exit 1 pgbak_run verify "$gen"
 assert_match "$S7.zst.enc: .*authentication failed|$S7.zst.enc'?: authentication failed" "$LAST_STDOUT$LAST_STDERR"
 rm "$(stored $S7.zst.enc)"
-printf '2\t0/5000000\tno recovery target specified\n' >"$T/in/00000003.history"
+printf '1\t0/20000000\tno recovery target specified\n2\t0/21000000\tno recovery target specified\n' >"$T/in/00000003.history"
 assert_exit 0 pgbak_run archive-wal "$T/in/00000003.history"
 cp -p "$(stored 00000002.history.zst.enc)" "$T/h2.keep"
 cp -p "$(stored 00000003.history.zst.enc)" "$(stored 00000002.history.zst.enc)"
@@ -205,14 +205,15 @@ DECRYPT_PY --key "$T/keys/k1" "$(stored "$S11.zst.enc")" - | zstd -qdc | cmp -s 
   fail "the new copy of $S11 is wrong"
 ok "a copy with a flipped tag byte is not the same file: archived afresh into a new generation"
 
-# A segment of the old generation copied into the new one, where restore-wal looks first.
+# A segment of the old generation copied into the new one (the new history: restore-wal reads
+# it there when told to restore that generation).
 new=$(readlink "$PGBAK/current")
 cp -p "$PGBAK/$gen/pg_wal/$S9.zst.enc" "$PGBAK/$new/pg_wal/$S9.zst.enc"
 conf "encryption-key-file = $T/keys/k1" "encryption-old-key-files = $T/keys/k2"
-assert_exit 1 pgbak_run restore-wal $S9 "$T/out/$S9"
+assert_exit 1 pgbak_run restore-wal --generation "$new" $S9 "$T/out/$S9"
 assert_match "cannot decrypt '$PGBAK/$new/pg_wal/$S9.zst.enc': authentication failed" "$LAST_STDERR"
 assert_no_file "$T/out/$S9"
 rm "$PGBAK/$new/pg_wal/$S9.zst.enc"
-assert_exit 0 pgbak_run restore-wal $S9 "$T/out/$S9"
+assert_exit 0 pgbak_run restore-wal --generation "$gen" $S9 "$T/out/$S9"
 cmp -s "$T/out/$S9" "$T/in/$S9" || fail "$S9 restored wrong from its own generation"
 ok "a file replayed into another generation fails authentication; from its own it restores"
