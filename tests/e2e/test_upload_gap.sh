@@ -30,6 +30,7 @@ cluster_init main
 cluster_start main
 cluster_psql main -c 'CREATE TABLE t (id int PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())'
 cluster_psql main -c 'INSERT INTO t (id) SELECT g FROM generate_series(1, 1000) g'
+wait_archived main --no-failures # the first archived file starts the generation
 make_base main
 old=$(readlink "$PGBAK/current")
 assert_same_tree "$PGBAK/$old" "$T/remote/$old"
