@@ -38,7 +38,7 @@ cluster_pgbench main -i -s 2 -q >>"$T/pgbench.log" 2>&1
 wait_archived main --no-failures
 gen=$(readlink -f "$PGBAK/current")
 if ((have_sync)); then
-  assert_exit 0 pgbak_run full-sync
+  assert_exit 0 _e2e_with main pgbak_run full-sync
   gen=$(readlink -f "$PGBAK/current")
 else
   _e2e_with main as_pg pg_basebackup -D - -Ft -X none --checkpoint=fast | zstd -q >"$T/base.tzst"
@@ -114,7 +114,7 @@ ok "restore drill with encryption (and a rotated key): the restored server has t
 cluster_stop restored
 
 if ((have_sync)); then
-  assert_exit 0 pgbak_run full-sync
+  assert_exit 0 _e2e_with main pgbak_run full-sync
   gen2=$(readlink -f "$PGBAK/current")
   [[ $gen2 != "$gen" ]] || fail "full-sync made no new generation"
   assert_exit 0 pgbak_run wait 120
