@@ -24,7 +24,7 @@ sub pgbak_dir { return $_[0]->archive_dir . '/pgbak'; }
 sub run_pgbak
 {
 	my ($dir, @args) = @_;
-	my $out = `timeout 90 "$bin" -D "$dir" @args 2>&1`;
+	my $out = `timeout 240 "$bin" -D "$dir" @args 2>&1`;
 	return ($? >> 8, $out);
 }
 
