@@ -61,6 +61,10 @@ std::string wal_relative(const std::string& stored_name) {
   return std::string(kWalDir) + "/" + stored_name;
 }
 
+std::string wal_identity(const std::string& generation, const std::string& stored_name) {
+  return stored_identity(generation, wal_relative(stored_name));
+}
+
 bool stored_matches_source(const Generation& gen, const std::string& stored_name, WalSource& src,
                            const Config& config) {
   std::string display = path_join(path_join(gen.path, kWalDir), stored_name);
@@ -68,8 +72,8 @@ bool stored_matches_source(const Generation& gen, const std::string& stored_name
   CompareSink compare(src);
   ZstdDecompressor dec(compare, display);
   // Outside the try: a missing or unusable key is a setup problem to report, not a difference.
-  std::unique_ptr<StorageSink> opened = make_storage_reader(
-      config, dec, stored_name, display, stored_identity(gen.name, wal_relative(stored_name)));
+  std::unique_ptr<StorageSink> opened =
+      make_storage_reader(config, dec, stored_name, display, wal_identity(gen.name, stored_name));
   try {
     pump(fd.get(), *opened, display);
     opened->finish();
@@ -94,7 +98,7 @@ StoreResult store_wal(const Generation& gen, WalSource& src, const Config& confi
   std::string display = path_join(path_join(gen.path, kWalDir), stored);
   DurableWriter out(gen.wal_dir.get(), stored, display);
   StoredWriter stored_file(config, out, config.compress_level, 0, display,
-                           stored_identity(gen.name, wal_relative(stored)), src.size);
+                           wal_identity(gen.name, stored), src.size);
   // Segments: compress straight out of the page cache, in parts on several cores. Saves copying
   // 16 MiB twice (read into a buffer, then into zstd's window); see bench/README.md.
   bool done = src.size >= kIoChunk &&

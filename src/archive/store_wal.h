@@ -21,6 +21,10 @@ std::string stored_wal_name(const WalName& name);
 // encryption binds (crypto/storage.h's stored_identity).
 std::string wal_relative(const std::string& stored_name);
 
+// The identity an encrypted stored WAL file is bound to: stored_identity(generation,
+// wal_relative(stored_name)).
+std::string wal_identity(const std::string& generation, const std::string& stored_name);
+
 StoreResult store_wal(const Generation& gen, WalSource& src, const Config& config);
 
 // True if the stored file (plain "NAME.zst" or encrypted "NAME.zst.enc") decrypts and

@@ -30,7 +30,7 @@ std::optional<std::vector<HistoryEntry>> read_history(const Config& config, cons
   TextSink text;
   auto scanned = scan_stored_file(config, g.wal_dir.get(), stored,
                                   path_join(path_join(g.path, kWalDir), stored),
-                                  stored_identity(g.name, wal_relative(stored)), text);
+                                  wal_identity(g.name, stored), text);
   std::vector<HistoryEntry> entries;
   if (!scanned.error.empty() || parse_timeline_history(text.text, tli, entries)) {
     return std::nullopt;
@@ -54,7 +54,7 @@ std::optional<uint32_t> stored_seg_size(const Config& config, const Generation& 
   HeadSink head;
   auto scanned = scan_stored_file(config, g.wal_dir.get(), stored,
                                   path_join(path_join(g.path, kWalDir), stored),
-                                  stored_identity(g.name, wal_relative(stored)), head);
+                                  wal_identity(g.name, stored), head);
   if (!scanned.error.empty() || head.head.size() < kLongHeaderSize) return std::nullopt;
   uint32_t seg_size = decode_page_header(head.head).seg_size;
   if (!is_power_of_two(seg_size) || seg_size < kMinSegSize || seg_size > kMaxSegSize) {

@@ -59,7 +59,7 @@ uint64_t restore_bytes(const Config& config, ArchivedFile& found, DurableWriter&
   ZstdDecompressor zstd(counted, found.display);
   // Decrypted first if encrypted; a chunk's plaintext moves on only after its tag verified.
   auto opened = make_storage_reader(config, zstd, found.stored, found.display,
-                                    stored_identity(found.generation, wal_relative(found.stored)));
+                                    wal_identity(found.generation, found.stored));
   pump(found.fd.get(), *opened, found.display);
   opened->finish();
   zstd.finish();

@@ -96,7 +96,7 @@ std::map<uint32_t, std::vector<HistoryEntry>> collect_histories(
       StoredFileScan scanned;
       try {
         scanned = scan_stored_file(config, gen.wal_dir.get(), file, path_join(gen.path, file),
-                                   stored_identity(gen.name, wal_relative(file)), text);
+                                   wal_identity(gen.name, file), text);
       } catch (const Error&) {
         continue;  // reported when the generation itself is verified
       }
