@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <climits>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <exception>
 #include <filesystem>
@@ -25,9 +26,12 @@
 #include "io/tree.h"
 #include "io/zstd_stream.h"
 #include "repo/backup_dir.h"
+#include "repo/tablespaces.h"
 #include "restore/base_backup.h"
 #include "restore/choose_generation.h"
 #include "restore/recovery_conf.h"
+#include "restore/staged_dir.h"
+#include "restore/tablespace_map.h"
 #include "restore/tar_extract.h"
 #include "wal/wal_name.h"
 
@@ -41,6 +45,8 @@ struct Request {
   GenerationChoice choice;
   RecoveryTarget target;
   std::string owner;
+  std::vector<TablespaceMapping> mappings;
+  std::string target_note;  // how --target-time was read, when it was normalised
 };
 
 std::string option(const Invocation& inv, const char* name) {
@@ -60,6 +66,11 @@ Request parse_request(const Invocation& inv) {
     throw UsageError("invalid generation '" + r.choice.generation + "'");
   }
   r.owner = option(inv, "owner");
+  if (inv.vm.count("tablespace-mapping")) {
+    for (const auto& arg : inv.vm["tablespace-mapping"].as<std::vector<std::string>>()) {
+      r.mappings.push_back(parse_tablespace_mapping(arg));
+    }
+  }
 
   int targets = 0;
   for (const char* kind : {"time", "lsn", "name"}) {
@@ -73,7 +84,15 @@ Request parse_request(const Invocation& inv) {
   if (targets > 1)
     throw UsageError("give at most one of --target-time, --target-lsn, --target-name");
   if (r.target.setting == "recovery_target_time") {
-    r.choice.target_time = parse_timestamp(r.target.value);
+    bool zoned = false;
+    r.choice.target_time = parse_timestamp(r.target.value, &zoned);
+    // Without a zone pgbak read it in its own time zone (TZ), the server would read it in its
+    // `timezone` setting: the server gets the same instant, written in UTC.
+    if (r.choice.target_time && !zoned) {
+      r.target.value = format_utc_timestamp(*r.choice.target_time);
+      r.target_note = " (--target-time '" + r.choice.target_text + "' read in pgbak's time zone" +
+                      (std::getenv("TZ") ? std::string(" TZ=") + std::getenv("TZ") : "") + ")";
+    }
     if (!r.choice.target_time && r.choice.generation.empty()) {
       throw UsageError("cannot interpret --target-time '" + r.target.value +
                        "' to choose a generation (HINT: write it as 'YYYY-MM-DD HH:MM:SS+00', or "
@@ -95,25 +114,11 @@ Request parse_request(const Invocation& inv) {
   return r;
 }
 
-// Refuses a PGDATA that exists and is not an empty directory. Returns whether it exists.
-bool check_pgdata(const std::string& pgdata) {
-  struct stat st;
-  if (::lstat(pgdata.c_str(), &st) != 0) {
-    if (errno == ENOENT) return false;
-    throw_sys("cannot examine", pgdata);
-  }
-  if (!S_ISDIR(st.st_mode)) throw Error("cannot restore into '" + pgdata + "': not a directory");
-  UniqueFd dir = open_dir(pgdata, false);
-  if (!list_dir(dir.get(), pgdata).empty()) {
-    throw Error("cannot restore into '" + pgdata + "': directory is not empty");
-  }
-  return true;
-}
-
-std::string describe(const BaseInfo& info) {
+std::string describe(const BaseInfo& info, const BackupEnd& end) {
   return "backup started " + (info.label->start_time.empty() ? "?" : info.label->start_time) +
          " at " + format_lsn(info.label->start_lsn) + " on timeline " +
-         std::to_string(info.label->start_tli);
+         std::to_string(info.label->start_tli) +
+         (end.lsn ? ", ended at " + format_lsn(*end.lsn) : std::string());
 }
 
 std::optional<TarExtractor::Owner> choose_owner(const Request& r, const BaseInfo& info) {
@@ -174,10 +179,9 @@ class HashedExtraction : public Sink {
   std::exception_ptr failure_;
 };
 
-void extract_base(const Invocation& inv, const Generation& gen, int root,
-                  const std::string& display, std::optional<TarExtractor::Owner> owner) {
-  // base.tzst, or base.tzst.enc when written with encryption on.
-  std::string stored = find_stored(gen.dir.get(), kBaseFile).value_or(kBaseFile);
+// Extracts the generation's stored tar `stored` (base.tzst, OID.tzst, maybe .enc) into `into`.
+void extract_stored(const Invocation& inv, const Generation& gen, const std::string& stored,
+                    TarExtractor& extract) {
   std::string base = path_join(gen.path, stored);
   // A base compressed by the server has no zstd checksum: SHA256SUMS is what tells it is whole.
   std::optional<std::string> expected = listed_base_digest(gen, stored);
@@ -187,7 +191,6 @@ void extract_base(const Invocation& inv, const Generation& gen, int root,
   }
   UniqueFd in = openat_or_throw(gen.dir.get(), stored, O_RDONLY | O_NOFOLLOW, base);
   ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-  TarExtractor extract(root, display, owner);
   TarReader tar(extract, base);
   ZstdDecompressor zstd(tar, base);
   std::unique_ptr<StorageSink> opened = make_storage_reader(inv.config, zstd, stored, base);
@@ -212,60 +215,67 @@ void append_file(int root, const char* name, const std::string& text, const std:
   }
 }
 
-// Removes temp directories of earlier restores into the same PGDATA whose process is gone
-// (killed before it could clean up).
-void remove_stale_temps(int parent_fd, const std::string& parent, const std::string& prefix) {
-  for (const std::string& name : list_dir(parent_fd, parent)) {
-    if (!name.starts_with(prefix)) continue;
-    std::string pid = name.substr(prefix.size());
-    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    if (::kill(static_cast<pid_t>(std::stol(pid)), 0) == 0 || errno != ESRCH) continue;
-    remove_tree(parent_fd, name, path_join(parent, name));
+// Points pg_tblspc/OID of the restored data directory at each tablespace's location. The base's
+// tablespace_map is left out of the extraction: the server would replace these links by its
+// original locations.
+void link_tablespaces(const StagedDir& data, const std::vector<TablespacePlan>& plans,
+                      std::optional<TarExtractor::Owner> owner) {
+  if (plans.empty()) return;
+  std::string display = path_join(data.path(), "pg_tblspc");
+  UniqueFd dir =
+      openat_or_throw(data.fd(), "pg_tblspc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW, display);
+  for (const TablespacePlan& t : plans) {
+    std::string name = std::to_string(t.oid);
+    std::string link = path_join(display, name);
+    if (::symlinkat(t.location.c_str(), dir.get(), name.c_str()) != 0) {
+      throw_sys("cannot create symlink", link);
+    }
+    if (owner &&
+        ::fchownat(dir.get(), name.c_str(), owner->uid, owner->gid, AT_SYMLINK_NOFOLLOW) != 0) {
+      throw_sys("cannot change the owner of", link);
+    }
   }
 }
 
 void restore_into(const Request& r, const Invocation& inv, const Generation& gen,
-                  std::optional<TarExtractor::Owner> owner, const std::string& parent,
-                  const std::string& leaf, bool pgdata_exists) {
-  UniqueFd parent_fd = open_dir(parent);
-  std::string prefix = "." + leaf + ".pgbak-restore.";
-  remove_stale_temps(parent_fd.get(), parent, prefix);
-  std::string temp = prefix + std::to_string(::getpid());
-  std::string temp_display = path_join(parent, temp);
-  if (::mkdirat(parent_fd.get(), temp.c_str(), 0700) != 0) {
-    throw_sys("cannot create directory", temp_display);
+                  const std::vector<TablespacePlan>& plans,
+                  std::optional<TarExtractor::Owner> owner) {
+  // Tablespaces first, PGDATA last: a PGDATA in place means the restore is complete.
+  std::vector<std::unique_ptr<StagedDir>> spaces;
+  for (const TablespacePlan& t : plans) {
+    spaces.push_back(std::make_unique<StagedDir>(t.location, owner));
   }
-  try {
-    UniqueFd root =
-        openat_or_throw(parent_fd.get(), temp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, temp_display);
-    if (::fchmod(root.get(), 0700) != 0) throw_sys("cannot chmod", temp_display);
-    if (owner && ::fchown(root.get(), owner->uid, owner->gid) != 0) {
-      throw_sys("cannot change the owner of", temp_display);
-    }
-    extract_base(inv, gen, root.get(), r.pgdata, owner);
+  StagedDir data(r.pgdata, owner);
+  {
+    TarExtractor extract(data.fd(), r.pgdata, owner);
+    extract.skip_file(kTablespaceMap);
+    // base.tzst, or base.tzst.enc when written with encryption on.
+    extract_stored(inv, gen, find_stored(gen.dir.get(), kBaseFile).value_or(kBaseFile), extract);
+  }
+  for (size_t i = 0; i < plans.size(); ++i) {
+    TarExtractor extract(spaces[i]->fd(), plans[i].location, owner);
+    extract_stored(inv, gen, plans[i].stored, extract);
+  }
+  link_tablespaces(data, plans, owner);
 
-    append_file(root.get(), "recovery.signal", "", path_join(r.pgdata, "recovery.signal"), owner);
-    std::string command =
-        restore_command(self_path(), inv.dir, inv.config_explicit ? inv.config_path : "");
-    std::time_t now = std::time(nullptr);
-    char when[64];
-    std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", std::localtime(&now));
-    std::string origin = "generation " + gen.name + " of " + inv.dir + " on " + when;
-    append_file(root.get(), "postgresql.auto.conf", recovery_settings(origin, command, r.target),
-                path_join(r.pgdata, "postgresql.auto.conf"), owner);
-    // The server would fsync the data directory at startup anyway, but the rename below must not
-    // publish a directory whose contents a crash could still lose.
-    if (::syncfs(root.get()) != 0) throw_sys("cannot sync the file system of", temp_display);
-    if (pgdata_exists) check_pgdata(r.pgdata);  // still empty: rename replaces it
-    fault_point("restore-before-rename");
-    if (::renameat(parent_fd.get(), temp.c_str(), parent_fd.get(), leaf.c_str()) != 0) {
-      throw_sys("cannot rename '" + temp_display + "' to", r.pgdata);
-    }
-  } catch (...) {
-    remove_tree(parent_fd.get(), temp, temp_display);
-    throw;
-  }
-  fsync_dir(parent_fd.get(), parent);
+  append_file(data.fd(), "recovery.signal", "", path_join(r.pgdata, "recovery.signal"), owner);
+  std::string command =
+      restore_command(self_path(), inv.dir, inv.config_explicit ? inv.config_path : "");
+  std::time_t now = std::time(nullptr);
+  char when[64];
+  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", std::localtime(&now));
+  std::string origin = "generation " + gen.name + " of " + inv.dir + " on " + when;
+  append_file(data.fd(), "postgresql.auto.conf", recovery_settings(origin, command, r.target),
+              path_join(r.pgdata, "postgresql.auto.conf"), owner);
+  // The server would fsync the data directory at startup anyway, but the renames below must not
+  // publish directories whose contents a crash could still lose.
+  for (const auto& space : spaces) space->sync();
+  data.sync();
+  fault_point("restore-before-rename");
+  for (const auto& space : spaces) space->publish();
+  data.publish();
+  for (const auto& space : spaces) space->keep();
+  data.keep();
 }
 
 }  // namespace
@@ -278,30 +288,47 @@ void add_restore_options(po::options_description& d) {
     ("target-lsn", po::value<std::string>(), "recover up to this WAL location (recovery_target_lsn)")
     ("target-name", po::value<std::string>(), "recover up to this restore point (recovery_target_name)")
     ("target-action", po::value<std::string>(), "at the target: promote, pause or shutdown (recovery_target_action)")
-    ("owner", po::value<std::string>(), "when root: owner of the restored files (default: the owner of the source cluster's files)");
+    ("owner", po::value<std::string>(), "when root: owner of the restored files (default: the owner of the source cluster's files)")
+    ("tablespace-mapping", po::value<std::vector<std::string>>()->composing(), "OLDDIR=NEWDIR: restore the tablespace that was in OLDDIR into NEWDIR (repeatable)");
   // clang-format on
 }
 
 int run_restore(Invocation& inv) {
   Request r = parse_request(inv);
   BackupDir dir(inv.require_dir());
-  bool pgdata_exists = check_pgdata(r.pgdata);
-  auto [gen_name, info] = choose_generation(dir, r.choice, inv.config);
+  check_restore_target(r.pgdata);
+  ChosenGeneration chosen = choose_generation(dir, r.choice, inv.config);
+  const BaseInfo& info = chosen.info;
+  if (!chosen.warning.empty() && inv.verbosity >= 0) {
+    std::cerr << "pgbak: warning: " << chosen.warning << "\n";
+  }
   auto owner = choose_owner(r, info);
-  Generation gen = dir.open_generation(gen_name);
-
-  std::string leaf = base_name(r.pgdata);
-  std::string parent = r.pgdata.substr(0, r.pgdata.size() - leaf.size());
-  if (parent.size() > 1) parent.pop_back();
-  restore_into(r, inv, gen, owner, parent, leaf, pgdata_exists);
+  Generation gen = dir.open_generation(chosen.name);
+  std::vector<TablespacePlan> plans =
+      plan_tablespaces(tablespace_files(gen), info.tablespaces, r.mappings, gen.name);
+  for (const TablespacePlan& t : plans) {
+    if (t.location == r.pgdata) throw UsageError("a tablespace cannot be restored into PGDATA");
+    try {
+      check_restore_target(t.location);
+    } catch (const Error& e) {
+      throw Error(std::string(e.what()) + " (tablespace " + std::to_string(t.oid) +
+                  "; HINT: restore it elsewhere with --tablespace-mapping " + t.location +
+                  "=NEWDIR)");
+    }
+  }
+  restore_into(r, inv, gen, plans, owner);
 
   if (inv.verbosity >= 0) {
-    std::cout << "restored generation " << gen.name << " (" << describe(info) << ") into "
+    std::cout << "restored generation " << gen.name << " (" << describe(info, chosen.end)
+              << ") into "
               << r.pgdata << "\n";
+    for (const TablespacePlan& t : plans) {
+      std::cout << "restored tablespace " << t.oid << " into " << t.location << "\n";
+    }
     std::cout << "recovery: "
               << (r.target.setting.empty() ? "to the end of the archived WAL"
                                            : r.target.setting + " = '" + r.target.value + "'")
-              << "\n";
+              << r.target_note << "\n";
     std::string start = "pg_ctl -D " + shell_quote(r.pgdata) + " start";
     if (owner && ::geteuid() == 0) {
       struct passwd* pw = ::getpwuid(owner->uid);

@@ -15,6 +15,8 @@
 #include "io/error.h"
 #include "io/file.h"
 #include "repo/backup_dir.h"
+#include "repo/tablespaces.h"
+#include "restore/backup_end.h"
 #include "restore/base_backup.h"
 #include "verify/sha256sums.h"
 #include "verify/stored_file.h"
@@ -55,13 +57,6 @@ StoredFileScan scan(const Config& config, int dirfd, const std::string& name,
   return result;
 }
 
-std::string text_of(const std::string& s, const char* key) {
-  size_t at = s.find(key);
-  if (at == std::string::npos) return {};
-  size_t start = at + std::strlen(key);
-  return s.substr(start, s.find_first_of(" \n", start) - start);
-}
-
 // Timeline histories from every generation: a switch may have been archived into an older
 // generation than the WAL that follows it. The newest generation's copy wins.
 std::map<uint32_t, std::vector<HistoryEntry>> collect_histories(
@@ -92,6 +87,14 @@ std::map<uint32_t, std::vector<HistoryEntry>> collect_histories(
   return out;
 }
 
+// Reads a tar's entries for their structure only.
+class NullTarHandler : public TarHandler {
+ public:
+  void begin(const TarEntry&) override {}
+  void data(std::span<const std::byte>) override {}
+  void end() override {}
+};
+
 struct StoredWal {
   WalName name;
   std::string display;
@@ -107,6 +110,7 @@ class GenerationCheck {
       : gen_(dir.open_generation(name)), config_(config), report_(report) {}
 
   void check_base();
+  void check_tablespaces();
   void check_wal_files();
   void check_system_identifiers();
   void check_sums();
@@ -156,6 +160,42 @@ void GenerationCheck::check_base() {
   digests_[*base] = scanned.digest;
 }
 
+// Each tablespace's tar (OID.tzst): readable, a whole tar, and named in the base's tablespace_map.
+void GenerationCheck::check_tablespaces() {
+  for (const TablespaceFile& t : tablespace_files(gen_)) {
+    std::string display = path_join(gen_.path, t.stored);
+    report_.show_progress(gen_.name, t.stored);
+    present_.insert(t.stored);
+    NullTarHandler ignore;
+    TarReader tar(ignore, display);
+    StoredFileScan scanned = scan(config_, gen_.dir.get(), t.stored, display, tar, report_);
+    std::string& error = scanned.error;
+    if (error.empty()) {
+      try {
+        tar.finish();
+      } catch (const Error& e) {
+        error = e.what();
+      }
+    }
+    if (!error.empty()) {
+      report_.problem(error);
+      continue;
+    }
+    digests_[t.stored] = scanned.digest;
+    if (base_ && !base_->tablespaces.count(t.oid)) {
+      report_.problem(display + ": tablespace " + std::to_string(t.oid) +
+                      " is not in the base backup's tablespace_map");
+    }
+  }
+  if (!base_) return;
+  for (const auto& [oid, location] : base_->tablespaces) {
+    if (!find_stored(gen_.dir.get(), tablespace_file_name(oid))) {
+      report_.problem(path_join(gen_.path, tablespace_file_name(oid)) + ": missing (tablespace " +
+                      std::to_string(oid) + " in " + location + " is part of the base backup)");
+    }
+  }
+}
+
 void GenerationCheck::check_wal_files() {
   std::vector<std::string> files = list_dir(gen_.wal_dir.get(), gen_.path);
   std::sort(files.begin(), files.end());
@@ -193,9 +233,11 @@ void GenerationCheck::check_wal_files() {
         }
       }
       // The backup history file of this generation's base says where the backup ended.
-      if (error.empty() && wal->kind == WalKind::kBackup && base_ &&
-          parse_lsn(text_of(text.text, "START WAL LOCATION: ")) == base_->label->start_lsn) {
-        stop_lsn_ = parse_lsn(text_of(text.text, "STOP WAL LOCATION: "));
+      if (error.empty() && wal->kind == WalKind::kBackup && base_) {
+        auto history = parse_backup_history(text.text);
+        if (history && history->start_lsn == base_->label->start_lsn) {
+          stop_lsn_ = history->stop_lsn;
+        }
       }
     }
     stored.ok = error.empty();
@@ -281,6 +323,7 @@ void verify_generation(const BackupDir& dir, const std::string& name, const Conf
   uint64_t problems_before = report.problems;
   GenerationCheck check(dir, name, config, report);
   check.check_base();
+  check.check_tablespaces();
   check.check_wal_files();
   check.check_system_identifiers();
   check.check_sums();
