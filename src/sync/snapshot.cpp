@@ -188,7 +188,9 @@ Snapshot take_snapshot(const BackupDir& dir, StateFile& state, const Config& con
   // The usual case, a single tablespace, streams straight into base.tzst (base.tzst.enc when an
   // encryption key is configured): no temp copy. pg_basebackup refuses that for a cluster with
   // extra tablespaces, before the server sends any data.
-  Snapshot snap{.generation = name, .base_file = std::string(kBaseFile) + stored_suffix(config)};
+  Snapshot snap{.generation = name,
+                .base_file = std::string(kBaseFile) + stored_suffix(config),
+                .digests = {}};
   {
     SnapshotFile base(gen, config, how, kBaseFile);
     BasebackupRun run =
