@@ -249,6 +249,9 @@ void restore_into(const Request& r, const Invocation& inv, const Generation& gen
   {
     TarExtractor extract(data.fd(), r.pgdata, owner);
     extract.skip_file(kTablespaceMap);
+    // A base taken from a standby has the standby's standby.signal: the restored server would
+    // stay a standby (of whatever its primary_conninfo names) instead of recovering.
+    extract.skip_file("standby.signal");
     // base.tzst, or base.tzst.enc when written with encryption on.
     extract_stored(inv, gen, find_stored(gen.dir.get(), kBaseFile).value_or(kBaseFile), extract);
   }

@@ -73,7 +73,7 @@ void TarExtractor::begin(const TarEntry& entry) {
     if (entry.type == TarType::kDirectory && safe_components(entry.path + "/x")) return;
     throw Error("refusing to extract '" + entry.path + "': absolute path or '..' component");
   }
-  if (entry.type == TarType::kFile && parts->size() == 1 && parts->front() == skip_) return;
+  if (entry.type == TarType::kFile && parts->size() == 1 && skip_.count(parts->front())) return;
   UniqueFd parent = open_parent(*parts, display);
   const std::string& leaf = parts->back();
   switch (entry.type) {

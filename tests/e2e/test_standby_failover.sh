@@ -45,6 +45,7 @@ ok "snapshot from the standby into generation $gen2 (WAL archived by the primary
 sums=$(table_sums main)
 caught_up
 restore_and_start from_standby --generation "$gen2"
+assert_no_file "$T/from_standby.data/standby.signal" "the standby's standby.signal is left out"
 assert_eq "$sums" "$(table_sums from_standby)" "rows restored from the standby's snapshot"
 cluster_stop from_standby
 ok "restore of generation $gen2 (standby's base, primary's WAL): rows match"
