@@ -4,8 +4,8 @@
 
 #include <chrono>
 #include <climits>
-#include <ctime>
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 #include <thread>
 
@@ -97,7 +97,8 @@ int run_check(Invocation& inv) {
   std::string library =
       conn.value("SELECT current_setting('archive_library', true)", "cannot read archive_library")
           .value_or("");
-  std::string command = conn.value("SHOW archive_command", "cannot read archive_command").value_or("");
+  std::string command =
+      conn.value("SHOW archive_command", "cannot read archive_command").value_or("");
   ArchiveCommandInfo info = parse_archive_command(command);
   if (!library.empty()) {
     report.fail("archive_library = '" + library + "' takes precedence over archive_command");
@@ -112,9 +113,9 @@ int run_check(Invocation& inv) {
     report.ok("archive_command calls pgbak for " + dir.path());
   }
 
-  std::string server_sysid =
-      conn.value("SELECT system_identifier FROM pg_control_system()", "cannot read system identifier")
-          .value_or("");
+  std::string server_sysid = conn.value("SELECT system_identifier FROM pg_control_system()",
+                                        "cannot read system identifier")
+                                 .value_or("");
   if (auto gen = dir.open_current()) {
     auto recorded = read_generation_sysid(*gen);
     if (!recorded) {
@@ -135,14 +136,17 @@ int run_check(Invocation& inv) {
                                    "cannot switch WAL (HINT: GRANT EXECUTE ON FUNCTION "
                                    "pg_switch_wal() to this role)")
                             .value_or("");
-  report.ok("switched WAL; waiting up to " + std::to_string(static_cast<int>(timeout)) +
-            " s for " + segment);
+  report.ok("switched WAL; waiting up to " + std::to_string(static_cast<int>(timeout)) + " s for " +
+            segment);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
   while (!archived(dir, segment)) {
     if (std::chrono::steady_clock::now() >= deadline) {
       std::string why = conn.value(
-          "SELECT coalesce(failed_count::text || ' failures, last ' || last_failed_wal, 'no failures') "
-          "FROM pg_stat_archiver", "cannot read pg_stat_archiver").value_or("");
+                                "SELECT coalesce(failed_count::text || ' failures, last ' || "
+                                "last_failed_wal, 'no failures') "
+                                "FROM pg_stat_archiver",
+                                "cannot read pg_stat_archiver")
+                            .value_or("");
       report.fail(segment + " was not archived within " + std::to_string(timeout) + " s (" + why +
                   ")");
       return 1;

@@ -70,7 +70,9 @@ std::string json_list(const std::vector<std::string>& v) {
 }
 
 // A unix time, or JSON null when unknown (0).
-std::string json_time(int64_t t) { return t > 0 ? std::to_string(t) : "null"; }
+std::string json_time(int64_t t) {
+  return t > 0 ? std::to_string(t) : "null";
+}
 
 // A Prometheus label value: backslash, double quote and line feed escaped.
 std::string label_value(const std::string& s) {
@@ -130,30 +132,28 @@ std::string format_status_text(const StatusReport& r) {
   };
   row("directory", r.dir + " (" + human_bytes(r.disk_used_bytes) + " used, " +
                        human_bytes(r.disk_free_bytes) + " free)");
-  row("generation", r.generation ? *r.generation + " (" + std::to_string(r.generations) +
-                                       " in all)"
+  row("generation", r.generation ? *r.generation + " (" + std::to_string(r.generations) + " in all)"
                                  : std::string("none yet"));
   row("base backup", r.base_time ? human_bytes(r.base_bytes) + ", " + age_text(*r.base_time, r.now)
                                  : std::string("none yet"));
   row("WAL files", std::to_string(r.wal_files) + " (" + human_bytes(r.wal_bytes) + ")");
-  row("newest WAL", r.newest_wal.empty() ? std::string("none")
-                                         : r.newest_wal + " (" + age_text(r.newest_wal_time, r.now) + ")");
+  row("newest WAL", r.newest_wal.empty()
+                        ? std::string("none")
+                        : r.newest_wal + " (" + age_text(r.newest_wal_time, r.now) + ")");
   row("pending", join(r.pending));
-  row("sync", r.sync_running ? "running (pid " + std::to_string(r.sync.pid) + ", " +
-                                   join(r.running) + ")"
-                             : std::string("idle"));
-  row("last backup run", r.sync.last_success > 0
-                             ? age_text(r.sync.last_success, r.now) + " (base " +
-                                   r.sync.last_base_ts + ")"
-                             : std::string("never"));
+  row("sync", r.sync_running
+                  ? "running (pid " + std::to_string(r.sync.pid) + ", " + join(r.running) + ")"
+                  : std::string("idle"));
+  row("last backup run", r.sync.last_success > 0 ? age_text(r.sync.last_success, r.now) +
+                                                       " (base " + r.sync.last_base_ts + ")"
+                                                 : std::string("never"));
   row("failures", std::to_string(r.sync.consecutive_failures) +
                       (r.sync.next_retry > r.now
                            ? " (next retry in " + human_age(r.sync.next_retry - r.now) + ")"
                            : ""));
-  row("failing", r.sync.failing_step.empty()
-                     ? std::string("no")
-                     : r.sync.failing_step + " (since " + age_text(r.sync.failing_since, r.now) +
-                           ")");
+  row("failing", r.sync.failing_step.empty() ? std::string("no")
+                                             : r.sync.failing_step + " (since " +
+                                                   age_text(r.sync.failing_since, r.now) + ")");
   row("last error", r.sync.last_error.empty() ? std::string("none") : r.sync.last_error);
   return o.str();
 }
@@ -173,8 +173,8 @@ std::string format_status_json(const StatusReport& r) {
     << "  \"pending\": " << json_list(r.pending) << ",\n"
     << "  \"running\": " << json_list(r.running) << ",\n"
     << "  \"sync_running\": " << (r.sync_running ? "true" : "false") << ",\n"
-    << "  \"sync_pid\": " << (r.sync_running && r.sync.pid > 0 ? std::to_string(r.sync.pid) : "null")
-    << ",\n"
+    << "  \"sync_pid\": "
+    << (r.sync_running && r.sync.pid > 0 ? std::to_string(r.sync.pid) : "null") << ",\n"
     << "  \"last_backup_success\": " << json_time(r.sync.last_success) << ",\n"
     << "  \"consecutive_failures\": " << r.sync.consecutive_failures << ",\n"
     << "  \"last_failure\": " << json_time(r.sync.last_failure) << ",\n"
@@ -194,7 +194,8 @@ std::string format_status_json(const StatusReport& r) {
 std::string format_status_prometheus(const StatusReport& r) {
   std::ostringstream o;
   std::string label = "{dir=\"" + label_value(r.dir) + "\"}";
-  auto metric = [&](const char* name, const char* type, const char* help, const std::string& value) {
+  auto metric = [&](const char* name, const char* type, const char* help,
+                    const std::string& value) {
     o << "# HELP " << name << " " << help << "\n"
       << "# TYPE " << name << " " << type << "\n"
       << name << label << " " << value << "\n";
@@ -222,7 +223,8 @@ std::string format_status_prometheus(const StatusReport& r) {
       << label_value(r.sync.failing_step) << "\",reason=\"" << label_value(reason) << "\"} 1\n";
   }
   metric("pgbak_sync_running", "gauge", "1 while a sync runs.", r.sync_running ? "1" : "0");
-  metric("pgbak_pending", "gauge", "Work waiting for the sync (bit 1 backup script, bit 2 snapshot).",
+  metric("pgbak_pending", "gauge",
+         "Work waiting for the sync (bit 1 backup script, bit 2 snapshot).",
          std::to_string((std::count(r.pending.begin(), r.pending.end(), "archive") ? 1 : 0) |
                         (std::count(r.pending.begin(), r.pending.end(), "snapshot") ? 2 : 0)));
   metric("pgbak_wal_files", "gauge", "WAL files in the current generation.",

@@ -24,9 +24,9 @@ struct BackupHistory {
 std::optional<BackupHistory> parse_backup_history(std::string_view text);
 
 struct BackupEnd {
-  std::optional<uint64_t> lsn;   // STOP WAL LOCATION; unknown without the history file
-  std::optional<double> time;    // at or after the real end
-  bool from_history = false;     // from the archived .backup file (else: the base file's mtime)
+  std::optional<uint64_t> lsn;  // STOP WAL LOCATION; unknown without the history file
+  std::optional<double> time;   // at or after the real end
+  bool from_history = false;    // from the archived .backup file (else: the base file's mtime)
 };
 
 // The end of the generation's base backup: from the backup history file the server archived

@@ -52,9 +52,9 @@ class BaseScanner : public TarHandler {
 };
 
 // Reads backup_label and tablespace_map from the generation's base.tzst (or base.tzst.enc,
-// decrypted with the configured keys), stopping once found. Throws if the base is missing, corrupt before the label,
-// or has no backup_label; when it cannot be read and its SHA-256 differs from SHA256SUMS, the
-// error is damaged_base_error's.
+// decrypted with the configured keys), stopping once found. Throws if the base is missing, corrupt
+// before the label, or has no backup_label; when it cannot be read and its SHA-256 differs from
+// SHA256SUMS, the error is damaged_base_error's.
 BaseInfo read_base_label(const Generation& gen, const Config& config);
 
 // The digest the generation's SHA256SUMS lists for its stored base file `stored` (base.tzst or

@@ -323,8 +323,7 @@ int run_restore(Invocation& inv) {
 
   if (inv.verbosity >= 0) {
     std::cout << "restored generation " << gen.name << " (" << describe(info, chosen.end)
-              << ") into "
-              << r.pgdata << "\n";
+              << ") into " << r.pgdata << "\n";
     for (const TablespacePlan& t : plans) {
       std::cout << "restored tablespace " << t.oid << " into " << t.location << "\n";
     }

@@ -102,9 +102,8 @@ std::vector<TablespacePlan> plan_tablespaces(const std::vector<TablespaceFile>& 
   }
   for (const TablespaceMapping& m : mappings) {
     if (!used_mappings.count(m.old_dir)) {
-      throw UsageError("--tablespace-mapping " + m.old_dir +
-                       "=...: no tablespace of generation " + generation + " is in '" +
-                       m.old_dir + "'");
+      throw UsageError("--tablespace-mapping " + m.old_dir + "=...: no tablespace of generation " +
+                       generation + " is in '" + m.old_dir + "'");
     }
   }
   return plans;

@@ -24,7 +24,8 @@ std::string hash_generation_file(const Generation& g, const std::string& rel);
 std::map<std::string, std::string> read_checksums(const Generation& g);
 
 // The files of the generation that SHA256SUMS covers: base.tzst (if present), the tablespaces'
-// OID.tzst and pg_wal/<WAL name>.zst, each with ".enc" when stored encrypted. Temp files are never among them.
+// OID.tzst and pg_wal/<WAL name>.zst, each with ".enc" when stored encrypted. Temp files are never
+// among them.
 std::vector<std::string> checksummed_files(const Generation& g);
 
 // Adds the files not yet listed and durably replaces SHA256SUMS if any were added: with the digest

@@ -11,7 +11,7 @@ namespace pgbak {
 
 struct GenerationSize {
   uint64_t wal_files = 0;
-  uint64_t wal_bytes = 0;              // compressed
+  uint64_t wal_bytes = 0;  // compressed
   // compressed, with the tablespaces; none while the generation has no base
   std::optional<uint64_t> base_bytes;
 };

@@ -283,7 +283,7 @@ class Loop {
   int64_t last_ts_ = 0;
   std::string owed_previous_;
   std::string step_ = "sync";  // what do_work is doing, for the status of a failure
-  bool nudge_used_ = false;  // previous generation whose new files the script has not seen
+  bool nudge_used_ = false;    // previous generation whose new files the script has not seen
 };
 
 }  // namespace

@@ -9,12 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/restore_lib.sh"
 e2e_init
 server_tz=Asia/Tokyo
 shell_tz=America/New_York
-pgbak_init
-echo "snapshot-min-wal-files = 1000000" >"$PGBAK/pgbak.conf"
-chmod 644 "$PGBAK/pgbak.conf"
-cluster_init main "timezone = '$server_tz'"
-cluster_start main
-cluster_pgbench main -i -s 2 -q >>"$T/pgbench.log" 2>&1
+start_main 2 "timezone = '$server_tz'"
 cluster_psql main -c 'CREATE TABLE marks (n int)'
 wait_archived main --no-failures
 make_base

@@ -8,14 +8,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/restore_lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/sync_lib.sh"
 e2e_init
-pgbak_init
-echo "snapshot-min-wal-files = 1000000" >"$PGBAK/pgbak.conf"
-chmod 644 "$PGBAK/pgbak.conf"
 # archive_command calls pgbak itself, as `check` wants it.
-cluster_init main "archive_command = '\"$PGBAK_BIN\" -D \"$PGBAK\" archive-wal %p'"
-cluster_start main
-cluster_pgbench main -i -s 1 -q >>"$T/pgbench.log" 2>&1
-wait_archived main --no-failures
+start_main 1 "archive_command = '\"$PGBAK_BIN\" -D \"$PGBAK\" archive-wal %p'"
 make_base
 gen=$(readlink "$PGBAK/current")
 cluster_psql main -c "CREATE ROLE nobackup LOGIN" -c "GRANT pg_monitor TO nobackup" \

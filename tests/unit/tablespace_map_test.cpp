@@ -57,9 +57,9 @@ BOOST_AUTO_TEST_CASE(plans) {
   // A mapping that matches nothing, two tablespaces in one place, a file or an entry missing.
   BOOST_CHECK_THROW(plan_tablespaces(files, map, {parse_tablespace_mapping("/x=/y")}, "1"),
                     UsageError);
-  BOOST_CHECK_THROW(plan_tablespaces(files, map, {parse_tablespace_mapping("/srv/ts2=/srv/ts1")},
-                                     "1"),
-                    UsageError);
+  BOOST_CHECK_THROW(
+      plan_tablespaces(files, map, {parse_tablespace_mapping("/srv/ts2=/srv/ts1")}, "1"),
+      UsageError);
   BOOST_CHECK_THROW(plan_tablespaces({files[0]}, map, {}, "1"), Error);
   BOOST_CHECK_THROW(plan_tablespaces(files, {{16384, "/srv/ts1"}}, {}, "1"), Error);
 }
