@@ -62,6 +62,26 @@ assert_match "no tablespace of generation $gen is in '$T/nowhere'" "$LAST_STDERR
 assert_no_file "$T/busy.data"
 ok "restore into occupied original locations, or with a mapping that matches nothing, is refused"
 
+# With encryption on: every tablespace file is stored encrypted too, and restores.
+as_pg mkdir -m 700 "$T/keys"
+assert_exit 0 pgbak_run keygen "$T/keys/k1"
+echo "encryption-key-file = $T/keys/k1" >>"$PGBAK/pgbak.conf"
+cluster_pgbench main -c 2 -j 2 -T 2 >>"$T/pgbench.log" 2>&1
+_e2e_with main pgbak_run -q full-sync || fail "encrypted full-sync failed"
+gen_enc=$(readlink "$PGBAK/current")
+for f in base.tzst.enc "$oid1.tzst.enc" "$oid2.tzst.enc"; do
+  grep -q "  $f\$" "$PGBAK/$gen_enc/SHA256SUMS" || fail "$f is not in SHA256SUMS"
+done
+sums=$(table_sums main)
+wait_archived main --no-failures
+pgbak_run wait 120 || fail "the sync did not finish"
+assert_exit 0 pgbak_run verify "$gen_enc"
+restore_and_start enc --tablespace-mapping "$T/ts1=$T/e1" --tablespace-mapping "$T/ts2=$T/e2"
+assert_match "^restored generation $gen_enc " "$(head -n 1 "$T/enc.restore.out")"
+assert_eq "$sums" "$(table_sums enc)" "rows after restoring the encrypted generation"
+cluster_stop enc
+ok "encrypted: base.tzst.enc and the tablespaces' OID.tzst.enc verify and restore, rows match"
+
 # The source machine is lost: its tablespace directories are gone, restore puts them back there.
 cluster_stop main
 mv "$T/ts1" "$T/ts1.lost"
@@ -75,12 +95,12 @@ ok "restore into the (empty) original locations: the server starts, rows match"
 
 # A damaged or missing tablespace file.
 printf 'garbage' | dd of="$PGBAK/$gen/$oid2.tzst" bs=1 seek=200 conv=notrunc status=none
-assert_exit 1 pgbak_run verify
+assert_exit 1 pgbak_run verify "$gen"
 assert_match "$gen/$oid2.tzst" "$LAST_STDOUT"
 rm "$PGBAK/$gen/$oid2.tzst"
-assert_exit 1 pgbak_run verify
+assert_exit 1 pgbak_run verify "$gen"
 assert_match "$gen/$oid2.tzst: missing \(tablespace $oid2 in $T/ts2" "$LAST_STDOUT"
-assert_exit 1 "$PGBAK_BIN" -D "$PGBAK" restore "$T/broken.data" --tablespace-mapping "$T/ts1=$T/b1"
+assert_exit 1 "$PGBAK_BIN" -D "$PGBAK" restore "$T/broken.data" --generation "$gen" --tablespace-mapping "$T/ts1=$T/b1"
 assert_match "lacks the tablespace $oid2 \($T/ts2\)" "$LAST_STDERR"
 assert_no_file "$T/broken.data"
 assert_no_file "$T/b1"
