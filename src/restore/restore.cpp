@@ -2,7 +2,6 @@
 // through `pgbak restore-wal` when started.
 #include <fcntl.h>
 #include <pwd.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,12 +17,10 @@
 
 #include "cli/commands.h"
 #include "crypto/storage.h"
-#include "io/durable_writer.h"
 #include "io/error.h"
 #include "io/fault.h"
 #include "io/file.h"
 #include "io/sha256.h"
-#include "io/tree.h"
 #include "io/zstd_stream.h"
 #include "repo/backup_dir.h"
 #include "repo/tablespaces.h"
@@ -179,7 +176,8 @@ class HashedExtraction : public Sink {
   std::exception_ptr failure_;
 };
 
-// Extracts the generation's stored tar `stored` (base.tzst, OID.tzst, maybe .enc) into `into`.
+// Extracts the generation's stored tar `stored` (base.tzst, OID.tzst, maybe .enc) through
+// `extract`, checking its SHA-256 against SHA256SUMS.
 void extract_stored(const Invocation& inv, const Generation& gen, const std::string& stored,
                     TarExtractor& extract) {
   std::string base = path_join(gen.path, stored);

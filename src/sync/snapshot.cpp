@@ -168,6 +168,19 @@ std::map<std::string, std::string> snapshot_per_tablespace(const Generation& gen
   return digests;
 }
 
+// Whether the newest older generation with a base has tablespace files: then the cluster most
+// likely still has extra tablespaces, and trying to stream it (which costs the server a
+// checkpoint before pg_basebackup refuses) is skipped.
+bool had_tablespaces(const BackupDir& dir, const std::string& name) {
+  auto gens = dir.generations();
+  for (auto it = gens.rbegin(); it != gens.rend(); ++it) {
+    if (*it == name) continue;
+    auto g = dir.try_open_generation(*it);
+    if (g && generation_has_base(*g)) return !tablespace_files(*g).empty();
+  }
+  return false;
+}
+
 }  // namespace
 
 Snapshot take_snapshot(const BackupDir& dir, StateFile& state, const Config& config, SyncLog& log,
@@ -191,7 +204,7 @@ Snapshot take_snapshot(const BackupDir& dir, StateFile& state, const Config& con
   Snapshot snap{.generation = name,
                 .base_file = std::string(kBaseFile) + stored_suffix(config),
                 .digests = {}};
-  {
+  if (!had_tablespaces(dir, name)) {
     SnapshotFile base(gen, config, how, kBaseFile);
     BasebackupRun run =
         run_basebackup(program, basebackup_argv(program, config, how, "-"), &base.input(), echo);
@@ -200,6 +213,9 @@ Snapshot take_snapshot(const BackupDir& dir, StateFile& state, const Config& con
       return snap;
     }
     if (run.messages.find(kSeveralTablespaces) == std::string::npos) basebackup_failed(run, how);
+    log.info("snapshot: pg_basebackup cannot stream a cluster with extra tablespaces");
+  } else {
+    log.info("snapshot: the previous generation has tablespaces");
   }
   snap.digests = snapshot_per_tablespace(gen, program, config, how, log, echo);
   return snap;

@@ -12,6 +12,8 @@ echo "snapshot-min-wal-files = 1000000" >"$PGBAK/pgbak.conf"
 chmod 644 "$PGBAK/pgbak.conf"
 cluster_init main
 cluster_start main
+# The first generation's snapshot, of a cluster without tablespaces yet.
+_e2e_with main pgbak_run -q sync || fail "the first sync failed"
 as_pg mkdir "$T/ts1" "$T/ts2"
 cluster_psql main -c "CREATE TABLESPACE ts1 LOCATION '$T/ts1'" -c "CREATE TABLESPACE ts2 LOCATION '$T/ts2'"
 cluster_pgbench main -i -s 2 -q --tablespace=ts1 --index-tablespace=ts2 >>"$T/pgbench.log" 2>&1
@@ -30,7 +32,8 @@ assert_eq "" "$(find "$PGBAK/$gen" -maxdepth 1 -name '.snapshot.tmp.*')" "spool 
 # The tablespace tars hold the tablespaces' data: pgbench_accounts' file is in ts1's.
 listing=$(zstd -dc "$PGBAK/$gen/$oid1.tzst" | tar -t)
 assert_match $'(^|\n)PG_[0-9]+_[0-9]+/5/[0-9]+\n' "$listing" "$oid1.tzst holds ts1's data"
-grep -q 'extra tablespaces' "$PGBAK/sync.log" || fail "sync.log does not say how the snapshot was taken"
+grep -q 'pg_basebackup cannot stream a cluster with extra tablespaces' "$PGBAK/sync.log" ||
+  fail "sync.log does not say why the snapshot was spooled"
 ok "snapshot: base.tzst, $oid1.tzst and $oid2.tzst in generation $gen, all in SHA256SUMS"
 
 cluster_pgbench main -c 2 -j 2 -T 3 >>"$T/pgbench.log" 2>&1
@@ -69,6 +72,8 @@ echo "encryption-key-file = $T/keys/k1" >>"$PGBAK/pgbak.conf"
 cluster_pgbench main -c 2 -j 2 -T 2 >>"$T/pgbench.log" 2>&1
 _e2e_with main pgbak_run -q full-sync || fail "encrypted full-sync failed"
 gen_enc=$(readlink "$PGBAK/current")
+grep -q 'snapshot: the previous generation has tablespaces' "$PGBAK/sync.log" ||
+  fail "the second snapshot of the cluster with tablespaces did not go straight to one tar each"
 for f in base.tzst.enc "$oid1.tzst.enc" "$oid2.tzst.enc"; do
   grep -q "  $f\$" "$PGBAK/$gen_enc/SHA256SUMS" || fail "$f is not in SHA256SUMS"
 done
