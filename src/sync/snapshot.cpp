@@ -195,6 +195,14 @@ Snapshot take_snapshot(const BackupDir& dir, StateFile& state, const Config& con
   std::string name = prepare_generation(dir, state, id.system_identifier);
   fault_point("snapshot-after-switch");
   Generation gen = dir.open_generation(name);
+  // The generation has no base yet: tablespace files in it are from an attempt that failed or was
+  // killed before its base.tzst, and never listed in SHA256SUMS.
+  for (const TablespaceFile& t : tablespace_files(gen)) {
+    if (::unlinkat(gen.dir.get(), t.stored.c_str(), 0) != 0) {
+      throw_sys("cannot remove", path_join(gen.path, t.stored));
+    }
+    log.info("snapshot: removed " + t.stored + ", left by an unfinished snapshot");
+  }
   log.info("snapshot: generation " + name + " is current; running " + program);
   log.info("snapshot: " + describe(how, config));
 

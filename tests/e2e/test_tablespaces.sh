@@ -6,6 +6,8 @@
 # generation missing one is refused by restore.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/restore_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/sync_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/fault_lib.sh"
 e2e_init
 pgbak_init
 echo "snapshot-min-wal-files = 1000000" >"$PGBAK/pgbak.conf"
@@ -35,6 +37,22 @@ assert_match $'(^|\n)PG_[0-9]+_[0-9]+/5/[0-9]+\n' "$listing" "$oid1.tzst holds t
 grep -q 'pg_basebackup cannot stream a cluster with extra tablespaces' "$PGBAK/sync.log" ||
   fail "sync.log does not say why the snapshot was spooled"
 ok "snapshot: base.tzst, $oid1.tzst and $oid2.tzst in generation $gen, all in SHA256SUMS"
+
+# A snapshot killed after storing the tablespaces, before base.tzst: the retry starts over in the
+# same generation (the unfinished snapshot's tablespace files are removed first).
+hold_syncs main
+_e2e_with main pgbak_fault before-linkat:base.tzst full-sync
+killed=$(readlink "$PGBAK/current")
+assert_file "$PGBAK/$killed/$oid1.tzst"
+assert_no_file "$PGBAK/$killed/base.tzst"
+release_syncs main
+_e2e_with main pgbak_run -q sync || fail "the sync after a killed snapshot failed"
+assert_eq "$killed" "$(readlink "$PGBAK/current")" "generation after the retry"
+assert_file "$PGBAK/$killed/base.tzst"
+grep -q "snapshot: removed $oid1.tzst, left by an unfinished snapshot" "$PGBAK/sync.log" ||
+  fail "the retry did not remove the unfinished snapshot's tablespace files"
+gen=$killed
+ok "a snapshot killed before its base.tzst is redone in the same generation"
 
 cluster_pgbench main -c 2 -j 2 -T 3 >>"$T/pgbench.log" 2>&1
 sums=$(table_sums main)
