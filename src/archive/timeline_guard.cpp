@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <map>
 
+#include "archive/store_wal.h"
 #include "crypto/storage.h"
 #include "io/error.h"
 #include "io/file.h"
@@ -28,7 +29,8 @@ std::optional<std::vector<HistoryEntry>> read_history(const Config& config, cons
                                                       const std::string& stored, uint32_t tli) {
   TextSink text;
   auto scanned = scan_stored_file(config, g.wal_dir.get(), stored,
-                                  path_join(path_join(g.path, kWalDir), stored), text);
+                                  path_join(path_join(g.path, kWalDir), stored),
+                                  stored_identity(g.name, wal_relative(stored)), text);
   std::vector<HistoryEntry> entries;
   if (!scanned.error.empty() || parse_timeline_history(text.text, tli, entries)) {
     return std::nullopt;
@@ -51,7 +53,8 @@ std::optional<uint32_t> stored_seg_size(const Config& config, const Generation& 
                                         const std::string& stored) {
   HeadSink head;
   auto scanned = scan_stored_file(config, g.wal_dir.get(), stored,
-                                  path_join(path_join(g.path, kWalDir), stored), head);
+                                  path_join(path_join(g.path, kWalDir), stored),
+                                  stored_identity(g.name, wal_relative(stored)), head);
   if (!scanned.error.empty() || head.head.size() < kLongHeaderSize) return std::nullopt;
   uint32_t seg_size = decode_page_header(head.head).seg_size;
   if (!is_power_of_two(seg_size) || seg_size < kMinSegSize || seg_size > kMaxSegSize) {

@@ -105,7 +105,8 @@ std::string restore_cluster_config(const Config& config, const Generation& gen,
         openat_or_throw(dir.get(), temp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, temp_display);
     TarExtractor extract(root.get(), temp_display, TarExtractor::Owner{cluster.uid, cluster.gid});
     TarReader tar(extract, path_join(gen.path, *stored));
-    read_stored_file(config, gen.dir.get(), *stored, path_join(gen.path, *stored), tar);
+    read_stored_file(config, gen.dir.get(), *stored, path_join(gen.path, *stored),
+                     stored_identity(gen.name, *stored), tar);
     tar.finish();
     origin =
         read_small_file(root.get(), ".pgbak-origin", temp_display + "/.pgbak-origin").value_or("");

@@ -112,7 +112,8 @@ std::optional<StoredConfig> store_cluster_config(const Generation& gen, const Co
     UniqueFd source = open_dir(dir, false);
     DurableWriter file(gen.dir.get(), out.file, display);
     HashingSink hashed(file);
-    StoredWriter stored(config, hashed, config.snapshot_compress_level, 0, display);
+    StoredWriter stored(config, hashed, config.snapshot_compress_level, 0, display,
+                        stored_identity(gen.name, out.file));
     TarWriter tar(stored);
     tar.add_file(kConfigOriginEntry, 0600, 0, dir + "\n");
     std::vector<std::string> skipped;

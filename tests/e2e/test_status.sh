@@ -36,6 +36,7 @@ d = json.load(open("status.json"))
 want = {"directory", "generation", "generations", "base_time", "base_bytes", "wal_files", "wal_bytes",
         "newest_wal", "newest_wal_time", "pending", "running", "sync_running", "sync_pid",
         "last_backup_success", "consecutive_failures", "last_failure", "last_error", "next_retry",
+        "failing_step", "failing_since",
         "disk_used_bytes", "disk_free_bytes", "now"}
 assert set(d) == want, set(d) ^ want
 assert d["generation"] == sys.argv[1], d
