@@ -8,6 +8,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <iostream>
 #include <thread>
 
@@ -20,6 +21,7 @@
 #include "repo/backup_dir.h"
 #include "repo/init.h"
 #include "state/drop_record.h"
+#include "sync/status_record.h"
 
 namespace po = boost::program_options;
 
@@ -136,6 +138,19 @@ void check_backup_script(const BackupDir& dir, Report& report) {
   }
 }
 
+// A snapshot that keeps failing leaves the current generation without a fresh base (or, for the
+// first one, without any): check fails from the first failure on, naming the reason. WAL is
+// still archived meanwhile (checked above).
+void check_snapshot_health(const BackupDir& dir, Report& report) {
+  SyncStatus s = read_sync_status(dir.fd(), dir.path());
+  if (s.failing_step != "snapshot") return;
+  char since[64] = "?";
+  std::time_t t = s.failing_since;
+  if (t > 0) std::strftime(since, sizeof since, "%Y-%m-%d %H:%M:%S %Z", std::localtime(&t));
+  report.fail("the sync's snapshot has been failing since " + std::string(since) + " (" +
+              std::to_string(s.consecutive_failures) + " attempts): " + s.last_error);
+}
+
 }  // namespace
 
 void add_check_options(po::options_description& d) {
@@ -235,7 +250,8 @@ int run_check(Invocation& inv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   report.ok(segment + " archived");
-  return 0;
+  check_snapshot_health(dir, report);
+  return report.failed() ? 1 : 0;
 }
 
 }  // namespace pgbak

@@ -88,6 +88,23 @@ std::string json_time(int64_t t) {
   return t > 0 ? std::to_string(t) : "null";
 }
 
+// A Prometheus label value: backslash, double quote and line feed escaped.
+std::string label_value(const std::string& s) {
+  std::string escaped;
+  for (char c : s) {
+    if (c == '\\' || c == '"') escaped += '\\';
+    if (c == '\n') {
+      escaped += "\\n";
+      continue;
+    }
+    escaped += c;
+  }
+  return escaped;
+}
+
+// Longer errors are cut in the label (the whole one is in status and sync.log).
+constexpr size_t kReasonLabelMax = 300;
+
 std::string age_text(int64_t t, int64_t now) {
   return t > 0 ? human_age(now - t) + " ago" : "never";
 }
@@ -213,6 +230,9 @@ std::string format_status_text(const StatusReport& r) {
                       (r.sync.next_retry > r.now
                            ? " (next retry in " + human_age(r.sync.next_retry - r.now) + ")"
                            : ""));
+  row("failing", r.sync.failing_step.empty() ? std::string("no")
+                                             : r.sync.failing_step + " (since " +
+                                                   age_text(r.sync.failing_since, r.now) + ")");
   // An error the sync has got past since (a success came after it) is history, not a problem.
   row("last error", unresolved_error(r.sync).value_or("none"));
   row("uploaded", uploads_text(r));
@@ -242,6 +262,9 @@ std::string format_status_json(const StatusReport& r) {
     << "  \"last_failure\": " << json_time(r.sync.last_failure) << ",\n"
     << "  \"last_error\": " << json_string_or_null(unresolved_error(r.sync)) << ",\n"
     << "  \"next_retry\": " << json_time(r.sync.next_retry) << ",\n"
+    << "  \"failing_step\": "
+    << (r.sync.failing_step.empty() ? "null" : json_string(r.sync.failing_step)) << ",\n"
+    << "  \"failing_since\": " << json_time(r.sync.failing_since) << ",\n"
     << "  \"not_uploaded\": " << json_uploads(r) << ",\n"
     << "  \"dropped_wal_total\": " << r.dropped.total << ",\n"
     << "  \"dropped_wal_current\": " << r.dropped_current << ",\n"
@@ -258,17 +281,7 @@ std::string format_status_json(const StatusReport& r) {
 
 std::string format_status_prometheus(const StatusReport& r) {
   std::ostringstream o;
-  std::string dir = r.dir;
-  std::string escaped;
-  for (char c : dir) {
-    if (c == '\\' || c == '"') escaped += '\\';
-    if (c == '\n') {
-      escaped += "\\n";
-      continue;
-    }
-    escaped += c;
-  }
-  std::string label = "{dir=\"" + escaped + "\"}";
+  std::string label = "{dir=\"" + label_value(r.dir) + "\"}";
   auto metric = [&](const char* name, const char* type, const char* help,
                     const std::string& value) {
     o << "# HELP " << name << " " << help << "\n"
@@ -286,6 +299,17 @@ std::string format_status_prometheus(const StatusReport& r) {
          std::to_string(r.base_time.value_or(0)));
   metric("pgbak_sync_failures", "gauge", "Consecutive failed sync attempts.",
          std::to_string(r.sync.consecutive_failures));
+  metric("pgbak_snapshot_failing", "gauge",
+         "1 while the sync's snapshot keeps failing (reason in pgbak_sync_failing).",
+         r.sync.failing_step == "snapshot" ? "1" : "0");
+  if (!r.sync.failing_step.empty()) {
+    // The step and its reason as labels, while failing: what an alert shows.
+    std::string reason = r.sync.last_error.substr(0, kReasonLabelMax);
+    o << "# HELP pgbak_sync_failing The step the sync is failing at, and why.\n"
+      << "# TYPE pgbak_sync_failing gauge\n"
+      << "pgbak_sync_failing{dir=\"" << label_value(r.dir) << "\",step=\""
+      << label_value(r.sync.failing_step) << "\",reason=\"" << label_value(reason) << "\"} 1\n";
+  }
   metric("pgbak_sync_running", "gauge", "1 while a sync runs.", r.sync_running ? "1" : "0");
   metric("pgbak_pending", "gauge",
          "Work waiting for the sync (bit 1 backup script, bit 2 snapshot).",

@@ -1,5 +1,7 @@
 #include "restore/backup_label.h"
 
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 
@@ -74,8 +76,9 @@ std::optional<BackupLabel> parse_backup_label(std::string_view text) {
   return b;
 }
 
-std::optional<double> parse_timestamp(std::string_view s) {
+std::optional<double> parse_timestamp(std::string_view s, bool* zoned) {
   s = trim(s);
+  if (zoned != nullptr) *zoned = false;
   std::tm tm{};
   int year = 0, mon = 0, day = 0, hour = 0, min = 0, sec = 0;
   if (!take_digits(s, 4, year) || !take(s, '-') || !take_digits(s, 2, mon) || !take(s, '-') ||
@@ -111,6 +114,7 @@ std::optional<double> parse_timestamp(std::string_view s) {
     if (t == -1) return std::nullopt;
     return static_cast<double>(t) + frac;
   }
+  if (zoned != nullptr) *zoned = true;
   long offset = 0;
   if (s == "Z" || s == "UTC" || s == "GMT") {
     offset = 0;
@@ -127,6 +131,28 @@ std::optional<double> parse_timestamp(std::string_view s) {
     return std::nullopt;
   }
   return static_cast<double>(timegm(&tm) - offset) + frac;
+}
+
+std::string format_utc_timestamp(double seconds) {
+  auto micros = static_cast<int64_t>(std::llround(seconds * 1e6));
+  std::time_t whole = static_cast<std::time_t>(micros / 1000000);
+  int64_t frac = micros % 1000000;
+  if (frac < 0) {
+    frac += 1000000;
+    --whole;
+  }
+  std::tm tm{};
+  gmtime_r(&whole, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  std::string out = buf;
+  if (frac != 0) {
+    char f[16];
+    std::snprintf(f, sizeof f, ".%06lld", static_cast<long long>(frac));
+    out += f;
+    while (out.back() == '0') out.pop_back();
+  }
+  return out + "+00";
 }
 
 }  // namespace pgbak

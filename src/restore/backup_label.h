@@ -23,6 +23,11 @@ std::optional<BackupLabel> parse_backup_label(std::string_view text);
 // Seconds since the epoch for "YYYY-MM-DD HH:MM:SS[.frac][ ][zone]", the form PostgreSQL prints
 // timestamps in. zone: Z, UTC, GMT, +HH, +HHMM, +HH:MM (or -); no zone means local time (TZ).
 // nullopt for anything else, including zone abbreviations that are ambiguous (CET, EST, ...).
-std::optional<double> parse_timestamp(std::string_view text);
+// `zoned`, when given, tells whether the text named a zone.
+std::optional<double> parse_timestamp(std::string_view text, bool* zoned = nullptr);
+
+// "2026-11-21 09:30:00+00", or "2026-11-21 09:30:00.25+00" with a fraction (to microseconds):
+// a timestamp PostgreSQL reads as the same instant whatever its `timezone`.
+std::string format_utc_timestamp(double seconds);
 
 }  // namespace pgbak

@@ -11,6 +11,7 @@
 #include "io/error.h"
 #include "io/file.h"
 #include "io/zstd_stream.h"
+#include "restore/tablespace_map.h"
 #include "sync/checksums.h"
 
 namespace pgbak {
@@ -32,8 +33,13 @@ void BaseScanner::begin(const TarEntry& entry) {
     uid_ = entry.uid;
     gid_ = entry.gid;
   }
+  bool is_map = is_entry(entry.path, kTablespaceMap);
+  if (label_done_ && !is_map) past_label_ = true;
   if (entry.type != TarType::kFile) return;
-  if (is_entry(entry.path, "backup_label")) {
+  if (is_map) {
+    capture_ = Capture::kMap;
+    map_text_.clear();
+  } else if (is_entry(entry.path, "backup_label")) {
     capture_ = Capture::kLabel;
     label_text_.clear();
     label_mtime_ = entry.mtime;
@@ -45,16 +51,18 @@ void BaseScanner::begin(const TarEntry& entry) {
 
 void BaseScanner::data(std::span<const std::byte> bytes) {
   std::string* into = capture_ == Capture::kLabel     ? &label_text_
+                      : capture_ == Capture::kMap     ? &map_text_
                       : capture_ == Capture::kControl ? &control_head_
                                                       : nullptr;
   if (into == nullptr) return;
-  size_t limit = capture_ == Capture::kLabel ? kMaxLabelSize : sizeof(uint64_t);
+  size_t limit = capture_ == Capture::kControl ? sizeof(uint64_t) : kMaxLabelSize;
   size_t n = std::min(bytes.size(), limit - std::min(limit, into->size()));
   into->append(reinterpret_cast<const char*>(bytes.data()), n);
 }
 
 void BaseScanner::end() {
   if (capture_ == Capture::kLabel) label_done_ = true;
+  if (capture_ == Capture::kMap) map_done_ = true;
   capture_ = Capture::kNone;
 }
 
@@ -67,6 +75,11 @@ BaseInfo BaseScanner::info(const std::string& display) const {
   if (!info.start_time && label_mtime_ > 0) info.start_time = static_cast<double>(label_mtime_);
   info.uid = uid_;
   info.gid = gid_;
+  if (map_done_) {
+    auto map = parse_tablespace_map(map_text_);
+    if (!map) throw Error("base backup '" + display + "': malformed " + kTablespaceMap);
+    info.tablespaces = std::move(*map);
+  }
   if (control_head_.size() == sizeof(uint64_t)) {
     uint64_t sysid;
     std::memcpy(&sysid, control_head_.data(), sizeof sysid);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,24 +25,31 @@ struct BaseInfo {
   std::optional<uint64_t> sysid;
   // Owner of the source cluster's files (the archive's first entry).
   std::optional<uint32_t> uid, gid;
+  // tablespace_map: OID -> original location of each extra tablespace (empty without any).
+  std::map<uint32_t, std::string> tablespaces;
 };
 
-// A TarHandler that keeps backup_label and pg_control's system identifier and drops the rest.
+// A TarHandler that keeps backup_label, tablespace_map and pg_control's system identifier and
+// drops the rest.
 class BaseScanner : public TarHandler {
  public:
   void begin(const TarEntry& entry) override;
   void data(std::span<const std::byte> bytes) override;
   void end() override;
 
-  // backup_label was seen (complete).
-  bool have_label() const { return label_done_; }
+  // backup_label was seen (complete), and tablespace_map, which pg_basebackup puts right after
+  // it, or another entry instead.
+  bool have_label() const { return label_done_ && (map_done_ || past_label_); }
   // Throws Error naming display if backup_label was missing or malformed.
   BaseInfo info(const std::string& display) const;
 
  private:
-  enum class Capture { kNone, kLabel, kControl } capture_ = Capture::kNone;
+  enum class Capture { kNone, kLabel, kMap, kControl } capture_ = Capture::kNone;
   std::string label_text_;
   bool label_done_ = false;
+  std::string map_text_;
+  bool map_done_ = false;
+  bool past_label_ = false;
   int64_t label_mtime_ = 0;
   std::optional<uint32_t> uid_, gid_;
   std::string control_head_;
@@ -79,10 +87,10 @@ struct BaseStream {
   std::optional<uint64_t> size;         // of the stored file, when known (progress)
 };
 
-// Reads backup_label from the generation's base.tzst (or base.tzst.enc, decrypted with the
-// configured keys), stopping once found. Throws if the base is missing, corrupt before the label,
-// or has no backup_label; when it cannot be read and its SHA-256 differs from SHA256SUMS, the
-// error is damaged_base_error's.
+// Reads backup_label and tablespace_map from the generation's base.tzst (or base.tzst.enc,
+// decrypted with the configured keys), stopping once found. Throws if the base is missing, corrupt
+// before the label, or has no backup_label; when it cannot be read and its SHA-256 differs from
+// SHA256SUMS, the error is damaged_base_error's.
 BaseInfo read_base_label(const Generation& gen, const Config& config);
 
 // The digest the generation's SHA256SUMS lists for its stored base file `stored` (base.tzst or

@@ -46,6 +46,8 @@ BaseCandidates RemoteBases::candidates() const {
   for (const auto& gen : listing_.generations()) {
     if (gen.stored(kBaseFile)) out.with_base.push_back(gen.name);
   }
+  // The remote backup history files are not fetched: where a base ended stays unknown.
+  out.read_end = [](const std::string&, const BaseInfo&) { return BackupEnd{}; };
   out.read_label = [this](const std::string& name) {
     const RemoteGeneration& gen = generation(name);
     std::string stored = stored_base(gen);

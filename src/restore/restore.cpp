@@ -2,7 +2,6 @@
 // through `pgbak restore-wal` when started.
 #include <fcntl.h>
 #include <pwd.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 #include <cerrno>
 #include <climits>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <exception>
 #include <filesystem>
@@ -19,22 +19,23 @@
 
 #include "cli/commands.h"
 #include "crypto/storage.h"
-#include "io/durable_writer.h"
 #include "io/error.h"
 #include "io/fault.h"
 #include "io/file.h"
 #include "io/sha256.h"
-#include "io/tree.h"
 #include "io/zstd_stream.h"
 #include "ops/progress.h"
 #include "remote/fetch_script.h"
 #include "repo/backup_dir.h"
 #include "repo/lineage.h"
+#include "repo/tablespaces.h"
 #include "restore/base_backup.h"
 #include "restore/choose_generation.h"
 #include "restore/debian_cluster.h"
 #include "restore/recovery_conf.h"
 #include "restore/remote_base.h"
+#include "restore/staged_dir.h"
+#include "restore/tablespace_map.h"
 #include "restore/tar_extract.h"
 #include "wal/wal_name.h"
 
@@ -49,6 +50,8 @@ struct Request {
   RecoveryTarget target;
   std::string owner;
   std::optional<DebianCluster> cluster;  // --cluster: PGDATA is its data directory
+  std::vector<TablespaceMapping> mappings;
+  std::string target_note;  // how --target-time was read, when it was normalised
 };
 
 std::string option(const Invocation& inv, const char* name) {
@@ -76,6 +79,11 @@ Request parse_request(const Invocation& inv) {
     throw UsageError("invalid generation '" + r.choice.generation + "'");
   }
   r.owner = option(inv, "owner");
+  if (inv.vm.count("tablespace-mapping")) {
+    for (const auto& arg : inv.vm["tablespace-mapping"].as<std::vector<std::string>>()) {
+      r.mappings.push_back(parse_tablespace_mapping(arg));
+    }
+  }
 
   int targets = 0;
   for (const char* kind : {"time", "lsn", "name"}) {
@@ -89,7 +97,15 @@ Request parse_request(const Invocation& inv) {
   if (targets > 1)
     throw UsageError("give at most one of --target-time, --target-lsn, --target-name");
   if (r.target.setting == "recovery_target_time") {
-    r.choice.target_time = parse_timestamp(r.target.value);
+    bool zoned = false;
+    r.choice.target_time = parse_timestamp(r.target.value, &zoned);
+    // Without a zone pgbak read it in its own time zone (TZ), the server would read it in its
+    // `timezone` setting: the server gets the same instant, written in UTC.
+    if (r.choice.target_time && !zoned) {
+      r.target.value = format_utc_timestamp(*r.choice.target_time);
+      r.target_note = " (--target-time '" + r.choice.target_text + "' read in pgbak's time zone" +
+                      (std::getenv("TZ") ? std::string(" TZ=") + std::getenv("TZ") : "") + ")";
+    }
     if (!r.choice.target_time && r.choice.generation.empty()) {
       throw UsageError("cannot interpret --target-time '" + r.target.value +
                        "' to choose a generation (HINT: write it as 'YYYY-MM-DD HH:MM:SS+00', or "
@@ -111,25 +127,11 @@ Request parse_request(const Invocation& inv) {
   return r;
 }
 
-// Refuses a PGDATA that exists and is not an empty directory. Returns whether it exists.
-bool check_pgdata(const std::string& pgdata) {
-  struct stat st;
-  if (::lstat(pgdata.c_str(), &st) != 0) {
-    if (errno == ENOENT) return false;
-    throw_sys("cannot examine", pgdata);
-  }
-  if (!S_ISDIR(st.st_mode)) throw Error("cannot restore into '" + pgdata + "': not a directory");
-  UniqueFd dir = open_dir(pgdata, false);
-  if (!list_dir(dir.get(), pgdata).empty()) {
-    throw Error("cannot restore into '" + pgdata + "': directory is not empty");
-  }
-  return true;
-}
-
-std::string describe(const BaseInfo& info) {
+std::string describe(const BaseInfo& info, const BackupEnd& end) {
   return "backup started " + (info.label->start_time.empty() ? "?" : info.label->start_time) +
          " at " + format_lsn(info.label->start_lsn) + " on timeline " +
-         std::to_string(info.label->start_tli);
+         std::to_string(info.label->start_tli) +
+         (end.lsn ? ", ended at " + format_lsn(*end.lsn) : std::string());
 }
 
 std::optional<TarExtractor::Owner> choose_owner(const Request& r, const BaseInfo& info) {
@@ -188,12 +190,12 @@ class HashedExtraction : public Sink {
   std::exception_ptr failure_;
 };
 
-// The local generation's base as a stream.
-BaseStream local_base(const Generation& gen, const std::string& dir) {
+// The generation's stored file `name` (base.tzst or OID.tzst; NAME.enc when written with
+// encryption on) in the local backup directory `dir`, as a stream.
+BaseStream local_stored(const Generation& gen, const std::string& dir, const std::string& name) {
   BaseStream s;
   s.generation = gen.name;
-  // base.tzst, or base.tzst.enc when written with encryption on.
-  s.stored = find_stored(gen.dir.get(), kBaseFile).value_or(kBaseFile);
+  s.stored = find_stored(gen.dir.get(), name).value_or(name);
   s.display = path_join(gen.path, s.stored);
   s.expected = listed_base_digest(gen, s.stored);
   struct stat st;
@@ -209,14 +211,14 @@ BaseStream local_base(const Generation& gen, const std::string& dir) {
   return s;
 }
 
-void extract_base(const Invocation& inv, const BaseStream& base, int root,
-                  const std::string& display, std::optional<TarExtractor::Owner> owner) {
+// Extracts a stored tar (base.tzst, OID.tzst, maybe .enc) through `extract`, checking its
+// SHA-256 against SHA256SUMS.
+void extract_stored(const Invocation& inv, const BaseStream& base, TarExtractor& extract) {
   // A base compressed by the server has no zstd checksum: SHA256SUMS is what tells it is whole.
   if (!base.expected && inv.verbosity >= 0) {
     std::cerr << "pgbak: warning: " << base.display << " is not listed in " << kSumsFile
               << ": its SHA-256 is not checked\n";
   }
-  TarExtractor extract(root, display, owner);
   TarReader tar(extract, base.display);
   ZstdDecompressor zstd(tar, base.display);
   std::unique_ptr<StorageSink> opened = make_storage_reader(
@@ -246,91 +248,80 @@ void append_file(int root, const char* name, const std::string& text, const std:
   }
 }
 
-// Removes temp directories of earlier restores into the same PGDATA whose process is gone
-// (killed before it could clean up).
-void remove_stale_temps(int parent_fd, const std::string& parent, const std::string& prefix) {
-  for (const std::string& name : list_dir(parent_fd, parent)) {
-    if (!name.starts_with(prefix)) continue;
-    std::string pid = name.substr(prefix.size());
-    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    if (::kill(static_cast<pid_t>(std::stol(pid)), 0) == 0 || errno != ESRCH) continue;
-    remove_tree(parent_fd, name, path_join(parent, name));
+// Points pg_tblspc/OID of the restored data directory at each tablespace's location. The base's
+// tablespace_map is left out of the extraction: the server would replace these links by its
+// original locations.
+void link_tablespaces(const StagedDir& data, const std::vector<TablespacePlan>& plans,
+                      std::optional<TarExtractor::Owner> owner) {
+  if (plans.empty()) return;
+  std::string display = path_join(data.path(), "pg_tblspc");
+  UniqueFd dir =
+      openat_or_throw(data.fd(), "pg_tblspc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW, display);
+  for (const TablespacePlan& t : plans) {
+    std::string name = std::to_string(t.oid);
+    std::string link = path_join(display, name);
+    if (::symlinkat(t.location.c_str(), dir.get(), name.c_str()) != 0) {
+      throw_sys("cannot create symlink", link);
+    }
+    if (owner &&
+        ::fchownat(dir.get(), name.c_str(), owner->uid, owner->gid, AT_SYMLINK_NOFOLLOW) != 0) {
+      throw_sys("cannot change the owner of", link);
+    }
   }
 }
 
-// Checks that `name` in dirfd is still the directory open as `fd`: the parent of PGDATA may
-// belong to the database user, who could have swapped the temp directory for another.
-void check_same_directory(int dirfd, const std::string& name, int fd, const std::string& display) {
-  struct stat by_name, by_fd;
-  if (::fstat(fd, &by_fd) != 0) throw_sys("cannot examine", display);
-  if (::fstatat(dirfd, name.c_str(), &by_name, AT_SYMLINK_NOFOLLOW) != 0) {
-    throw_sys("cannot examine", display);
-  }
-  if (by_name.st_dev != by_fd.st_dev || by_name.st_ino != by_fd.st_ino) {
-    throw Error("cannot restore: '" + display + "' was replaced during the restore");
-  }
-}
-
-// The temp directory just made, opened without following a symlink, and checked to be this
-// process's own directory (not one swapped in by whoever can write to the parent): until the
-// rename it stays 0700 and owned by this user, so nobody else can put anything inside it while
-// the extraction runs.
-UniqueFd open_own_directory(int parent_fd, const std::string& temp, const std::string& display) {
-  UniqueFd root = openat_or_throw(parent_fd, temp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, display);
-  struct stat st;
-  if (::fstat(root.get(), &st) != 0) throw_sys("cannot examine", display);
-  if (st.st_uid != ::geteuid()) {
-    throw Error("cannot restore: '" + display + "' was replaced by another user's directory");
-  }
-  if (::fchmod(root.get(), 0700) != 0) throw_sys("cannot chmod", display);
-  return root;
-}
+// A tablespace to restore and where its stored tar comes from.
+struct TablespaceSource {
+  TablespacePlan plan;
+  BaseStream stream;
+};
 
 void restore_into(const Request& r, const Invocation& inv, const BaseStream& base,
-                  std::optional<TarExtractor::Owner> owner, const std::string& parent,
-                  const std::string& leaf, bool pgdata_exists) {
-  UniqueFd parent_fd = open_dir(parent);
-  std::string prefix = "." + leaf + ".pgbak-restore.";
-  remove_stale_temps(parent_fd.get(), parent, prefix);
-  std::string temp = prefix + std::to_string(::getpid());
-  std::string temp_display = path_join(parent, temp);
-  if (::mkdirat(parent_fd.get(), temp.c_str(), 0700) != 0) {
-    throw_sys("cannot create directory", temp_display);
+                  const std::vector<TablespaceSource>& tablespaces,
+                  std::optional<TarExtractor::Owner> owner) {
+  // Tablespaces first, PGDATA last: a PGDATA in place means the restore is complete.
+  std::vector<std::unique_ptr<StagedDir>> spaces;
+  std::vector<TablespacePlan> plans;
+  for (const TablespaceSource& t : tablespaces) {
+    spaces.push_back(std::make_unique<StagedDir>(t.plan.location, owner));
+    plans.push_back(t.plan);
   }
-  try {
-    UniqueFd root = open_own_directory(parent_fd.get(), temp, temp_display);
-    fault_point("restore-temp-created");
-    extract_base(inv, base, root.get(), r.pgdata, owner);
-    fault_point("restore-after-extract");
+  StagedDir data(r.pgdata, owner);
+  fault_point("restore-temp-created");
+  {
+    TarExtractor extract(data.fd(), r.pgdata, owner);
+    extract.skip_file(kTablespaceMap);
+    // A base taken from a standby has the standby's standby.signal: the restored server would
+    // stay a standby (of whatever its primary_conninfo names) instead of recovering.
+    extract.skip_file("standby.signal");
+    extract_stored(inv, base, extract);
+  }
+  for (size_t i = 0; i < tablespaces.size(); ++i) {
+    TarExtractor extract(spaces[i]->fd(), plans[i].location, owner);
+    extract_stored(inv, tablespaces[i].stream, extract);
+  }
+  fault_point("restore-after-extract");
+  link_tablespaces(data, plans, owner);
 
-    append_file(root.get(), "recovery.signal", "", path_join(r.pgdata, "recovery.signal"), owner);
-    std::string command = restore_command(
-        this_program(), inv.dir, inv.config_explicit ? inv.config_path : "", base.generation);
-    std::time_t now = std::time(nullptr);
-    char when[64];
-    std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", std::localtime(&now));
-    std::string origin = "generation " + base.generation + " of " + base.source + " on " + when;
-    append_file(root.get(), "postgresql.auto.conf", recovery_settings(origin, command, r.target),
-                path_join(r.pgdata, "postgresql.auto.conf"), owner);
-    // The server would fsync the data directory at startup anyway, but the rename below must not
-    // publish a directory whose contents a crash could still lose.
-    if (::syncfs(root.get()) != 0) throw_sys("cannot sync the file system of", temp_display);
-    if (pgdata_exists) check_pgdata(r.pgdata);  // still empty: rename replaces it
-    // Handed to the owner only now, whole: nobody else could enter it during the extraction.
-    if (owner && ::fchown(root.get(), owner->uid, owner->gid) != 0) {
-      throw_sys("cannot change the owner of", temp_display);
-    }
-    check_same_directory(parent_fd.get(), temp, root.get(), temp_display);
-    fault_point("restore-before-rename");
-    if (::renameat(parent_fd.get(), temp.c_str(), parent_fd.get(), leaf.c_str()) != 0) {
-      throw_sys("cannot rename '" + temp_display + "' to", r.pgdata);
-    }
-    fault_point("restore-after-rename");
-  } catch (...) {
-    remove_tree(parent_fd.get(), temp, temp_display);
-    throw;
-  }
-  fsync_dir(parent_fd.get(), parent);
+  append_file(data.fd(), "recovery.signal", "", path_join(r.pgdata, "recovery.signal"), owner);
+  std::string command = restore_command(
+      this_program(), inv.dir, inv.config_explicit ? inv.config_path : "", base.generation);
+  std::time_t now = std::time(nullptr);
+  char when[64];
+  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", std::localtime(&now));
+  std::string origin = "generation " + base.generation + " of " + base.source + " on " + when;
+  append_file(data.fd(), "postgresql.auto.conf", recovery_settings(origin, command, r.target),
+              path_join(r.pgdata, "postgresql.auto.conf"), owner);
+  // The server would fsync the data directory at startup anyway, but the renames below must not
+  // publish directories whose contents a crash could still lose.
+  for (const auto& space : spaces) space->sync();
+  data.sync();
+  fault_point("restore-before-rename");
+  for (const auto& space : spaces) space->publish();
+  data.publish();
+  fault_point("restore-after-rename");
+  for (const auto& space : spaces) space->keep();
+  data.keep();
 }
 
 }  // namespace
@@ -344,73 +335,105 @@ void add_restore_options(po::options_description& d) {
     ("target-name", po::value<std::string>(), "recover up to this restore point (recovery_target_name)")
     ("target-action", po::value<std::string>(), "at the target: promote, pause or shutdown (recovery_target_action)")
     ("cluster", po::value<std::string>(), "restore into Debian cluster VERSION/NAME (stopped, empty data directory) instead of PGDATA, with its configuration files")
-    ("owner", po::value<std::string>(), "when root: owner of the restored files (default: the owner of the source cluster's files)");
+    ("owner", po::value<std::string>(), "when root: owner of the restored files (default: the owner of the source cluster's files)")
+    ("tablespace-mapping", po::value<std::vector<std::string>>()->composing(), "OLDDIR=NEWDIR: restore the tablespace that was in OLDDIR into NEWDIR (repeatable)");
   // clang-format on
 }
 
 int run_restore(Invocation& inv) {
   Request r = parse_request(inv);
   BackupDir dir(inv.require_dir());
-  bool pgdata_exists = check_pgdata(r.pgdata);
-  std::string leaf = base_name(r.pgdata);
-  std::string parent = r.pgdata.substr(0, r.pgdata.size() - leaf.size());
-  if (parent.size() > 1) parent.pop_back();
+  check_restore_target(r.pgdata);
 
   // With no base backup here but a fetch script, everything comes from the remote copy.
   bool remote = generations_with_base(dir).empty() && FetchScript::exists(dir);
   std::optional<RemoteBases> remote_bases;
   std::optional<Generation> gen;
-  std::string gen_name;
-  BaseInfo info;
+  ChosenGeneration chosen;
   if (remote) {
     remote_bases.emplace(dir, inv.config);
-    std::tie(gen_name, info) = choose_among(remote_bases->candidates(), r.choice);
+    chosen = choose_among(remote_bases->candidates(), r.choice);
   } else {
-    std::tie(gen_name, info) = choose_generation(dir, r.choice, inv.config);
+    chosen = choose_generation(dir, r.choice, inv.config);
+  }
+  const BaseInfo& info = chosen.info;
+  if (!chosen.warning.empty() && inv.verbosity >= 0) {
+    std::cerr << "pgbak: warning: " << chosen.warning << "\n";
   }
   auto owner = choose_owner(r, info);
-  if (!remote) gen.emplace(dir.open_generation(gen_name));
-  if (r.cluster) {
-    // Checked before anything is written.
-    if (remote)
-      throw UsageError(
-          "restore --cluster needs the generation in " + inv.dir +
-          ", not only in the remote copy (HINT: fetch the generation's files into it first)");
-    stored_cluster_config(*gen);
+  if (!remote) gen.emplace(dir.open_generation(chosen.name));
+  // Checked before anything is written.
+  if (remote && !info.tablespaces.empty()) {
+    throw Error("cannot restore generation " + chosen.name +
+                " from the remote copy: it has tablespaces, which a remote restore does not "
+                "support (HINT: fetch the generation's files into " +
+                inv.dir + " first)");
   }
-  BaseStream base = remote ? remote_bases->base(gen_name) : local_base(*gen, inv.dir);
-  restore_into(r, inv, base, owner, parent, leaf, pgdata_exists);
+  if (r.cluster && remote) {
+    throw UsageError(
+        "restore --cluster needs the generation in " + inv.dir +
+        ", not only in the remote copy (HINT: fetch the generation's files into it first)");
+  }
+  if (r.cluster) stored_cluster_config(*gen);
+  std::vector<TablespaceSource> tablespaces;
+  if (!remote) {
+    for (TablespacePlan& t :
+         plan_tablespaces(tablespace_files(*gen), info.tablespaces, r.mappings, gen->name)) {
+      if (t.location == r.pgdata) throw UsageError("a tablespace cannot be restored into PGDATA");
+      try {
+        check_restore_target(t.location);
+      } catch (const Error& e) {
+        throw Error(std::string(e.what()) + " (tablespace " + std::to_string(t.oid) +
+                    "; HINT: restore it elsewhere with --tablespace-mapping " + t.location +
+                    "=NEWDIR)");
+      }
+      BaseStream stream = local_stored(*gen, inv.dir, t.stored);
+      tablespaces.push_back({std::move(t), std::move(stream)});
+    }
+  } else if (!r.mappings.empty()) {
+    throw UsageError("--tablespace-mapping matches no tablespace of generation " + chosen.name);
+  }
+  BaseStream base =
+      remote ? remote_bases->base(chosen.name) : local_stored(*gen, inv.dir, kBaseFile);
+  restore_into(r, inv, base, tablespaces, owner);
 
   std::string config_note;
   if (r.cluster) config_note = restore_cluster_config(inv.config, *gen, *r.cluster);
 
   if (inv.verbosity >= 0 && r.cluster) {
-    std::cout << "restored generation " << gen_name << " (" << describe(info) << ") into cluster "
-              << r.cluster->version << "/" << r.cluster->name << " (" << r.pgdata << ")\n"
-              << config_note << "\n"
+    std::cout << "restored generation " << chosen.name << " (" << describe(info, chosen.end)
+              << ") into cluster " << r.cluster->version << "/" << r.cluster->name << " ("
+              << r.pgdata << ")\n";
+    for (const TablespaceSource& t : tablespaces) {
+      std::cout << "restored tablespace " << t.plan.oid << " into " << t.plan.location << "\n";
+    }
+    std::cout << config_note << "\n"
               << "recovery: "
               << (r.target.setting.empty() ? "to the end of the archived WAL"
                                            : r.target.setting + " = '" + r.target.value + "'")
-              << "\nnext: pg_ctlcluster " << r.cluster->version << " " << r.cluster->name
-              << " start\n";
+              << r.target_note << "\nnext: pg_ctlcluster " << r.cluster->version << " "
+              << r.cluster->name << " start\n";
   } else if (inv.verbosity >= 0) {
     // What lies beside the restored history is named, so that nobody wonders where it went.
     for (const std::string& other : dir.generations()) {
       std::optional<Generation> g = dir.try_open_generation(other);
       auto marker = g ? read_new_history(*g) : std::nullopt;
       if (!marker) continue;
-      auto members = lineage(dir, gen_name);
+      auto members = lineage(dir, chosen.name);
       if (std::find(members.begin(), members.end(), other) != members.end()) continue;
       std::cerr << "pgbak: note: generation " << other << " is not part of the restored history ("
                 << (marker->side ? "side generation: " : "starts a new history: ") << marker->reason
                 << "); its WAL is not used\n";
     }
-    std::cout << "restored generation " << gen_name << (remote ? " of the remote copy" : "") << " ("
-              << describe(info) << ") into " << r.pgdata << "\n";
+    std::cout << "restored generation " << chosen.name << (remote ? " of the remote copy" : "")
+              << " (" << describe(info, chosen.end) << ") into " << r.pgdata << "\n";
+    for (const TablespaceSource& t : tablespaces) {
+      std::cout << "restored tablespace " << t.plan.oid << " into " << t.plan.location << "\n";
+    }
     std::cout << "recovery: "
               << (r.target.setting.empty() ? "to the end of the archived WAL"
                                            : r.target.setting + " = '" + r.target.value + "'")
-              << "\n";
+              << r.target_note << "\n";
     std::string start = "pg_ctl -D " + shell_quote(r.pgdata) + " start";
     if (owner && ::geteuid() == 0) {
       struct passwd* pw = ::getpwuid(owner->uid);

@@ -122,6 +122,7 @@ void TarExtractor::begin(const TarEntry& entry) {
     throw Error("refusing to extract '" + printable(entry.path) +
                 "': absolute path or '..' component");
   }
+  if (entry.type == TarType::kFile && parts->size() == 1 && skip_.count(parts->front())) return;
   // Refused before anything is created for them.
   if (entry.type == TarType::kHardlink) {
     throw Error("refusing to extract '" + printable(entry.path) +

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,9 @@ class TarExtractor : public TarHandler {
   void data(std::span<const std::byte> bytes) override;
   void end() override;
 
+  // Leaves out the regular file at the top named `name` (e.g. tablespace_map).
+  void skip_file(std::string name) { skip_.insert(std::move(name)); }
+
   // uid/gid of the first entry, i.e. of the files of the cluster the archive came from.
   std::optional<Owner> source_owner() const { return source_owner_; }
   uint64_t files() const { return files_; }
@@ -55,6 +59,7 @@ class TarExtractor : public TarHandler {
   std::string root_display_;
   std::optional<Owner> owner_;
   std::optional<Owner> source_owner_;
+  std::set<std::string> skip_;
   UniqueFd file_;
   std::string file_display_;
   uint64_t files_ = 0;

@@ -10,6 +10,7 @@
 #include "io/fault.h"
 #include "io/file.h"
 #include "io/sha256.h"
+#include "repo/tablespaces.h"
 #include "verify/sha256sums.h"
 #include "wal/wal_name.h"
 
@@ -34,7 +35,7 @@ std::map<std::string, std::string> parse_checksums(const std::string& text) {
 }
 
 std::string format_checksums(const std::map<std::string, std::string>& sums) {
-  // The base (base.tzst or base.tzst.enc) first, then pg_wal/ in name order.
+  // The base (base.tzst or base.tzst.enc) and the tablespaces first, then pg_wal/ in name order.
   auto is_base = [](const std::string& path) { return path.find('/') == std::string::npos; };
   std::string out;
   for (bool base_pass : {true, false}) {
@@ -49,6 +50,7 @@ std::vector<std::string> checksummed_files(const Generation& g) {
   std::vector<std::string> files;
   if (auto base = find_stored(g.dir.get(), kBaseFile)) files.push_back(*base);
   if (auto conf = find_stored(g.dir.get(), kConfigFile)) files.push_back(*conf);
+  for (const auto& tablespace : tablespace_files(g)) files.push_back(tablespace.stored);
   for (const auto& name : list_dir(g.wal_dir.get(), path_join(g.path, kWalDir))) {
     auto original = original_name(name, ".zst");
     if (original && parse_wal_name(*original)) files.push_back(std::string(kWalDir) + "/" + name);

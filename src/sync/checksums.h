@@ -13,7 +13,8 @@ namespace pgbak {
 // path -> hex digest, from SHA256SUMS text (verify's parser); malformed lines are dropped, so
 // the files they named are hashed again.
 std::map<std::string, std::string> parse_checksums(const std::string& text);
-// The text for the entries: base.tzst first, then the rest in name order.
+// The text for the entries: the files at the top (base.tzst, OID.tzst) first, then pg_wal/, each
+// in name order.
 std::string format_checksums(const std::map<std::string, std::string>& sums);
 
 // The SHA-256 (lower-case hex) of the generation's file `rel` (e.g. "base.tzst").
@@ -22,8 +23,9 @@ std::string hash_generation_file(const Generation& g, const std::string& rel);
 // The generation's SHA256SUMS as path -> digest; empty if there is none.
 std::map<std::string, std::string> read_checksums(const Generation& g);
 
-// The files of the generation that SHA256SUMS covers: base.tzst (if present) and
-// pg_wal/<WAL name>.zst, each with ".enc" when stored encrypted. Temp files are never among them.
+// The files of the generation that SHA256SUMS covers: base.tzst (if present), the tablespaces'
+// OID.tzst and pg_wal/<WAL name>.zst, each with ".enc" when stored encrypted. Temp files are never
+// among them.
 std::vector<std::string> checksummed_files(const Generation& g);
 
 // Adds the files not yet listed and durably replaces SHA256SUMS if any were added: with the digest

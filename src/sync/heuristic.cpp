@@ -6,6 +6,7 @@
 
 #include "crypto/storage.h"
 #include "io/file.h"
+#include "repo/tablespaces.h"
 #include "wal/wal_name.h"
 
 namespace pgbak {
@@ -20,6 +21,12 @@ GenerationSize measure_generation(const Generation& g) {
   auto base = find_stored(g.dir.get(), kBaseFile);
   if (base && ::fstatat(g.dir.get(), base->c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
     size.base_bytes = static_cast<uint64_t>(st.st_size);
+    // The tablespaces are part of what a new snapshot costs.
+    for (const auto& t : tablespace_files(g)) {
+      if (::fstatat(g.dir.get(), t.stored.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        *size.base_bytes += static_cast<uint64_t>(st.st_size);
+      }
+    }
   }
   for (const auto& name : list_dir(g.wal_dir.get(), path_join(g.path, kWalDir))) {
     auto original = original_name(name, ".zst");

@@ -11,8 +11,9 @@ namespace pgbak {
 
 struct GenerationSize {
   uint64_t wal_files = 0;
-  uint64_t wal_bytes = 0;              // compressed
-  std::optional<uint64_t> base_bytes;  // compressed; none while the generation has no base
+  uint64_t wal_bytes = 0;  // compressed
+  // compressed, with the tablespaces; none while the generation has no base
+  std::optional<uint64_t> base_bytes;
 };
 
 // True once the generation's base.tzst is stored.

@@ -118,15 +118,19 @@ SnapshotCompression choose_snapshot_compression(const std::string& setting, int 
 }
 
 std::vector<std::string> basebackup_argv(const std::string& program, const Config& config,
-                                         const SnapshotCompression& compression) {
-  std::vector<std::string> argv = {program, "-D", "-", "-Ft", "-X", "none"};
+                                         const SnapshotCompression& compression,
+                                         const std::string& target) {
+  std::vector<std::string> argv = {program, "-D", target, "-Ft", "-X", "none"};
+  bool spool = target != "-";
+  if (compression.by_server || spool) argv.push_back("--no-manifest");
+  // pgbak stores the spooled tars durably itself.
+  if (spool) argv.push_back("--no-sync");
   if (compression.by_server) {
     std::string spec =
         "--compress=server-zstd:level=" + std::to_string(config.snapshot_compress_level);
     if (config.snapshot_compress_workers > 0) {
       spec += ",workers=" + std::to_string(config.snapshot_compress_workers);
     }
-    argv.push_back("--no-manifest");
     argv.push_back(spec);
   }
   // After ours, so that an option of the user's wins (a format it changes is refused later).

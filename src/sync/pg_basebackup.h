@@ -42,11 +42,14 @@ SnapshotCompression choose_snapshot_compression(const std::string& setting, int 
 // "15.8" for 150008, "9.6.24" for 90624: PQserverVersion's number as PostgreSQL prints it.
 std::string format_server_version(int server_version);
 
-// argv for a tar of the data directory on stdout, without WAL: -D - -Ft -X none; when the server
-// compresses, --no-manifest (pg_basebackup cannot add one to a compressed tar on stdout) and
+// argv for tars without WAL: -D <target> -Ft -X none, where target "-" is one tar of the data
+// directory on stdout and a directory gets one tar per tablespace; --no-manifest when the server
+// compresses (pg_basebackup cannot add one to a compressed tar on stdout) or into a directory
+// (where it would be a file of its own), and --no-sync there; when the server compresses,
 // --compress=server-zstd:level=<compress-level>[,workers=<snapshot-compress-workers> when > 0];
 // then the whitespace-separated basebackup-options, then -d conninfo when set.
 std::vector<std::string> basebackup_argv(const std::string& program, const Config& config,
-                                         const SnapshotCompression& compression);
+                                         const SnapshotCompression& compression,
+                                         const std::string& target);
 
 }  // namespace pgbak

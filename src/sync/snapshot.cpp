@@ -5,102 +5,34 @@
 
 #include <algorithm>
 #include <ctime>
+#include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "crypto/storage.h"
-#include "io/durable_writer.h"
 #include "io/error.h"
 #include "io/fault.h"
 #include "io/file.h"
-#include "io/hex.h"
-#include "io/sha256.h"
-#include "io/zstd_stream.h"
-#include "ops/progress.h"
+#include "io/tree.h"
 #include "pg/identify_system.h"
 #include "repo/lineage.h"
+#include "repo/tablespaces.h"
 #include "sync/cluster_config.h"
 #include "sync/heuristic.h"
 #include "sync/pg_basebackup.h"
 #include "sync/process.h"
+#include "sync/snapshot_file.h"
 #include "wal/wal_name.h"
 
 namespace pgbak {
 namespace {
 
 constexpr size_t kTailBytes = 2000;
-// Crash tests kill the sync at "mid-snapshot" once this much of pg_basebackup's stream went
-// through: well inside even an empty cluster's, which the server compresses to under 3 MiB.
-constexpr size_t kMidSnapshotBytes = 1 << 20;
-
-// Passes pg_basebackup's stream on, giving the "mid-snapshot" fault point its moment.
-class StreamProgress : public Sink {
- public:
-  StreamProgress(Sink& out, ProgressMeter& meter) : out_(out), meter_(meter) {}
-  void write(std::span<const std::byte> data) override {
-    out_.write(data);
-    seen_ += data.size();
-    meter_.add(data.size());
-    if (seen_ >= kMidSnapshotBytes) fault_point("mid-snapshot");
-  }
-
- private:
-  Sink& out_;
-  ProgressMeter& meter_;
-  size_t seen_ = 0;
-};
-
-// The server compressed the stream: it is stored as it comes (encrypted if so configured), once
-// its first bytes show a zstd frame. Anything else (an option in basebackup-options that changed
-// the format) is refused rather than stored under a name that promises zstd.
-class ServerCompressed : public StorageSink {
- public:
-  ServerCompressed(const Config& config, Sink& out, const std::string& display,
-                   const std::string& identity)
-      : sealed_(make_storage_writer(config, out, display, identity)) {}
-
-  void write(std::span<const std::byte> data) override {
-    if (head_.size() < kZstdFrameMagic.size()) {
-      size_t n = std::min(kZstdFrameMagic.size() - head_.size(), data.size());
-      for (std::byte b : data.first(n)) head_.push_back(static_cast<unsigned char>(b));
-      if (!std::equal(head_.begin(), head_.end(), kZstdFrameMagic.begin())) {
-        refuse("begins with " + to_hex(head_));
-      }
-    }
-    sealed_->write(data);
-  }
-  void finish() override {
-    if (head_.size() < kZstdFrameMagic.size()) {
-      refuse("is " + std::to_string(head_.size()) + " bytes long");
-    }
-    sealed_->finish();
-  }
-
- private:
-  [[noreturn]] static void refuse(const std::string& what) {
-    throw Error("pg_basebackup's output is not a zstd stream (it " + what +
-                ") (HINT: basebackup-options must not change its compression or format; or set "
-                "snapshot-compression = client)");
-  }
-
-  std::unique_ptr<StorageSink> sealed_;
-  std::vector<unsigned char> head_;
-};
-
-// pgbak compresses the tar stream in-process (zstd with a content checksum), then encrypts it if
-// so configured.
-class ClientCompressed : public StorageSink {
- public:
-  ClientCompressed(const Config& config, Sink& out, const std::string& display,
-                   const std::string& identity)
-      : stored_(config, out, config.snapshot_compress_level, config.snapshot_compress_workers,
-                display, identity) {}
-  void write(std::span<const std::byte> data) override { stored_.write(data); }
-  void finish() override { stored_.finish(); }
-
- private:
-  StoredWriter stored_;
-};
+// pg_basebackup's refusal to write a cluster with extra tablespaces to stdout.
+constexpr const char* kSeveralTablespaces = "can only write single tablespace to stdout";
+// The private directory in the generation where pg_basebackup writes one tar per tablespace.
+constexpr const char* kSpoolPrefix = ".snapshot.tmp.";
 
 // "compressed by the server (zstd level 3, 2 workers)", for the log.
 std::string describe(const SnapshotCompression& how, const Config& config) {
@@ -179,6 +111,129 @@ std::string prepare_generation(const BackupDir& dir, StateFile& state, uint64_t 
   return name;
 }
 
+// How pg_basebackup ended: its wait status and the tail of what it said.
+struct BasebackupRun {
+  int status = 0;
+  std::string messages;
+};
+
+// Runs pg_basebackup; its standard output goes into `out`, or to /dev/null without one.
+BasebackupRun run_basebackup(const std::string& program, std::vector<std::string> argv, Sink* out,
+                             bool echo) {
+  Pipe data = make_pipe();
+  // A 1 MiB pipe instead of 64 KiB: fewer wake-ups of both sides; failure only costs speed.
+  ::fcntl(data.read.get(), F_SETPIPE_SZ, 1 << 20);
+  Pipe err = make_pipe();
+  ChildSpec spec;
+  spec.program = program;
+  spec.argv = std::move(argv);
+  spec.stdout_fd = out != nullptr ? data.write.get() : -1;
+  spec.stderr_fd = err.write.get();
+  ChildProcess child(spec);
+  data.write.reset();
+  err.write.reset();
+  OutputTail tail(std::move(err.read), kTailBytes, echo ? 2 : -1);
+  if (out != nullptr) pump(data.read.get(), *out, "pg_basebackup's output");
+  BasebackupRun run;
+  run.status = child.wait();
+  run.messages = tail.finish();
+  return run;
+}
+
+[[noreturn]] void basebackup_failed(const BasebackupRun& run, const SnapshotCompression& how) {
+  bool compression_trouble = how.by_server && run.messages.find("compress") != std::string::npos;
+  throw Error("pg_basebackup " + describe_wait_status(run.status) +
+              (run.messages.empty() ? "" : ": " + run.messages) +
+              (compression_trouble
+                   ? " (HINT: if the server cannot compress, set snapshot-compression = client)"
+                   : ""));
+}
+
+// The tablespace a tar written by `pg_basebackup -Ft -D DIR` belongs to: "base.tar[.zst]" is the
+// data directory (nullopt), "16385.tar[.zst]" tablespace 16385. Throws for any other name.
+std::optional<uint32_t> spooled_tablespace(const std::string& name,
+                                           const SnapshotCompression& how) {
+  std::string suffix = how.by_server ? ".tar.zst" : ".tar";
+  std::string stem = name.ends_with(suffix) ? name.substr(0, name.size() - suffix.size()) : "";
+  if (stem == "base") return std::nullopt;
+  if (auto oid = tablespace_oid(stem + kTablespaceSuffix)) return oid;
+  throw Error("pg_basebackup wrote an unexpected file '" + name +
+              "' (HINT: basebackup-options must not change its compression or format)");
+}
+
+// A cluster with extra tablespaces: pg_basebackup writes one tar each into a private directory of
+// the generation (removed afterwards, and by the next snapshot if this one is killed), which are
+// then stored one by one, the tablespaces first and base.tzst last, as it marks the generation
+// complete.
+std::map<std::string, std::string> snapshot_per_tablespace(const Generation& gen,
+                                                           const std::string& program,
+                                                           const Config& config,
+                                                           const SnapshotCompression& how,
+                                                           SyncLog& log, bool echo) {
+  // Only the sync, holding the BACKUP lock, takes snapshots: any other spool is a killed one's.
+  for (const std::string& name : list_dir(gen.dir.get(), gen.path)) {
+    if (name.starts_with(kSpoolPrefix)) remove_tree(gen.dir.get(), name, path_join(gen.path, name));
+  }
+  std::string spool = kSpoolPrefix + std::to_string(::getpid());
+  std::string spool_path = path_join(gen.path, spool);
+  if (::mkdirat(gen.dir.get(), spool.c_str(), 0700) != 0) {
+    throw_sys("cannot create directory", spool_path);
+  }
+  struct Cleanup {
+    const Generation& gen;
+    const std::string& name;
+    const std::string& display;
+    ~Cleanup() {
+      try {
+        remove_tree(gen.dir.get(), name, display);
+      } catch (const Error&) {
+      }
+    }
+  } cleanup{gen, spool, spool_path};
+  log.info("snapshot: the cluster has extra tablespaces: pg_basebackup writes one tar each into " +
+           spool_path);
+  BasebackupRun run =
+      run_basebackup(program, basebackup_argv(program, config, how, spool_path), nullptr, echo);
+  if (!exited_successfully(run.status)) basebackup_failed(run, how);
+
+  UniqueFd spool_fd =
+      openat_or_throw(gen.dir.get(), spool, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, spool_path);
+  std::map<uint32_t, std::string> tablespaces;
+  std::optional<std::string> base;
+  for (const std::string& name : list_dir(spool_fd.get(), spool_path)) {
+    if (auto oid = spooled_tablespace(name, how)) {
+      tablespaces[*oid] = name;
+    } else {
+      base = name;
+    }
+  }
+  if (!base) throw Error("pg_basebackup wrote no tar of the data directory into " + spool_path);
+  std::map<std::string, std::string> digests;
+  auto store = [&](const std::string& spooled, const std::string& plain_name) {
+    SnapshotFile file(gen, config, how, plain_name, echo);
+    std::string display = path_join(spool_path, spooled);
+    UniqueFd in = openat_or_throw(spool_fd.get(), spooled, O_RDONLY | O_NOFOLLOW, display);
+    pump(in.get(), file.input(), display);
+    digests[file.stored()] = file.commit();
+  };
+  for (const auto& [oid, name] : tablespaces) store(name, tablespace_file_name(oid));
+  store(*base, kBaseFile);
+  return digests;
+}
+
+// Whether the newest older generation with a base has tablespace files: then the cluster most
+// likely still has extra tablespaces, and trying to stream it (which costs the server a
+// checkpoint before pg_basebackup refuses) is skipped.
+bool had_tablespaces(const BackupDir& dir, const std::string& name) {
+  auto gens = dir.generations();
+  for (auto it = gens.rbegin(); it != gens.rend(); ++it) {
+    if (*it == name) continue;
+    auto g = dir.try_open_generation(*it);
+    if (g && generation_has_base(*g)) return !tablespace_files(*g).empty();
+  }
+  return false;
+}
+
 }  // namespace
 
 Snapshot take_snapshot(const BackupDir& dir, StateFile& state, const Config& config, SyncLog& log,
@@ -194,58 +249,41 @@ Snapshot take_snapshot(const BackupDir& dir, StateFile& state, const Config& con
   std::string name = prepare_generation(dir, state, id.system_identifier, id.timeline, log);
   fault_point("snapshot-after-switch");
   Generation gen = dir.open_generation(name);
+  // The generation has no base yet: tablespace files in it are from an attempt that failed or was
+  // killed before its base.tzst, and never listed in SHA256SUMS.
+  for (const TablespaceFile& t : tablespace_files(gen)) {
+    if (::unlinkat(gen.dir.get(), t.stored.c_str(), 0) != 0) {
+      throw_sys("cannot remove", path_join(gen.path, t.stored));
+    }
+    log.info("snapshot: removed " + t.stored + ", left by an unfinished snapshot");
+  }
   log.info("snapshot: generation " + name + " is current; running " + program);
   log.info("snapshot: " + describe(how, config));
 
-  // base.tzst, or base.tzst.enc when an encryption key is configured.
-  std::string stored = std::string(kBaseFile) + stored_suffix(config);
-  std::string display = path_join(gen.path, stored);
-  std::string identity = stored_identity(name, stored);
-  DurableWriter out(gen.dir.get(), stored, display);
-  // The digest of the bytes as written goes to SHA256SUMS: a server-compressed base has no zstd
-  // checksum, so this is what restore and verify check it against.
-  HashingSink hashed(out);
-  std::unique_ptr<StorageSink> encode;
-  if (how.by_server) {
-    encode = std::make_unique<ServerCompressed>(config, hashed, display, identity);
+  // The usual case, a single tablespace, streams straight into base.tzst (base.tzst.enc when an
+  // encryption key is configured): no temp copy. pg_basebackup refuses that for a cluster with
+  // extra tablespaces, before the server sends any data.
+  Snapshot snap{.generation = name,
+                .base_file = std::string(kBaseFile) + stored_suffix(config),
+                .digests = {}};
+  bool streamed = false;
+  if (!had_tablespaces(dir, name)) {
+    SnapshotFile base(gen, config, how, kBaseFile, echo);
+    BasebackupRun run =
+        run_basebackup(program, basebackup_argv(program, config, how, "-"), &base.input(), echo);
+    if (exited_successfully(run.status)) {
+      snap.digests[base.stored()] = base.commit();
+      streamed = true;
+    } else {
+      if (run.messages.find(kSeveralTablespaces) == std::string::npos) basebackup_failed(run, how);
+      log.info("snapshot: pg_basebackup cannot stream a cluster with extra tablespaces");
+    }
   } else {
-    encode = std::make_unique<ClientCompressed>(config, hashed, display, identity);
+    log.info("snapshot: the previous generation has tablespaces");
   }
-
-  Pipe data = make_pipe();
-  // A 1 MiB pipe instead of 64 KiB: fewer wake-ups of both sides; failure only costs speed.
-  ::fcntl(data.read.get(), F_SETPIPE_SZ, 1 << 20);
-  Pipe err = make_pipe();
-  ChildSpec spec;
-  spec.program = program;
-  spec.argv = basebackup_argv(program, config, how);
-  spec.stdout_fd = data.write.get();
-  spec.stderr_fd = err.write.get();
-  ChildProcess child(spec);
-  data.write.reset();
-  err.write.reset();
-  OutputTail tail(std::move(err.read), kTailBytes, echo ? 2 : -1);
-  ProgressMeter meter("snapshot: pg_basebackup's stream", echo);
-  StreamProgress progress(*encode, meter);
-  pump(data.read.get(), progress, "pg_basebackup's output");
-  meter.finish();
-  int status = child.wait();
-  std::string messages = tail.finish();
-  if (!exited_successfully(status)) {
-    bool compression_trouble = how.by_server && messages.find("compress") != std::string::npos;
-    throw Error("pg_basebackup " + describe_wait_status(status) +
-                (messages.empty() ? "" : ": " + messages) +
-                (compression_trouble
-                     ? " (HINT: if the server cannot compress, set snapshot-compression = client)"
-                     : ""));
-  }
-  encode->finish();
-  fault_point("snapshot-before-commit");
-  if (!out.commit()) throw Error("cannot store '" + display + "': it exists already");
-  Snapshot snap{
-      .generation = name, .base_file = stored, .digest = hashed.hex_digest(), .extra_digests = {}};
+  if (!streamed) snap.digests = snapshot_per_tablespace(gen, program, config, how, log, echo);
   if (auto conf = store_cluster_config(gen, config, id.system_identifier, log)) {
-    snap.extra_digests[conf->file] = conf->digest;
+    snap.digests[conf->file] = conf->digest;
   }
   return snap;
 }

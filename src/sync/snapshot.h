@@ -16,9 +16,9 @@ namespace pgbak {
 struct Snapshot {
   std::string generation;  // its name
   std::string base_file;   // base.tzst or base.tzst.enc
-  std::string digest;      // SHA-256 of base_file as written (lower-case hex), for SHA256SUMS
-  // Further files stored with it (config.tzst of a Debian cluster), name -> SHA-256.
-  std::map<std::string, std::string> extra_digests;
+  // Every file stored (base_file, one OID.tzst per extra tablespace, config.tzst of a Debian
+  // cluster) -> SHA-256 as written (lower-case hex), for SHA256SUMS.
+  std::map<std::string, std::string> digests;
 };
 
 // Makes a generation current for the snapshot (under the STATE lock, so archive-wal sees one
@@ -26,7 +26,9 @@ struct Snapshot {
 // interrupted snapshot, or one archive-wal started), otherwise a new one. Then streams
 // `pg_basebackup -D - -Ft -X none` into base.tzst, durably and never partially: compressed by the
 // server (snapshot-compression, see choose_snapshot_compression) and stored as it comes, or
-// compressed here. Every WAL file from the backup's start lands in this generation, because it
+// compressed here. A cluster with extra tablespaces (which pg_basebackup cannot write to stdout)
+// gets one tar per tablespace, OID.tzst, spooled through a private directory of the generation,
+// and base.tzst last. Every WAL file from the backup's start lands in this generation, because it
 // was current before the backup began. Then stores the cluster's configuration kept outside the
 // data directory, if any (store_cluster_config). Throws Error on failure (the generation stays
 // current).

@@ -30,6 +30,8 @@ void for_each_field(S& s, F&& f) {
   f("last_failure", s.last_failure);
   f("last_error", s.last_error);
   f("next_retry", s.next_retry);
+  f("failing_step", s.failing_step);
+  f("failing_since", s.failing_since);
   f("script_pgid", s.script_pgid);
   f("script_sid", s.script_sid);
 }

@@ -22,6 +22,10 @@ struct SyncStatus {
   int64_t last_failure = 0;
   std::string last_error;  // one line
   int64_t next_retry = 0;  // unix time of the next attempt while failing, else 0
+  // While failing: the step that failed last ("snapshot", "backup script" or "sync") and when
+  // the current run of failures began; empty and 0 after a success.
+  std::string failing_step;
+  int64_t failing_since = 0;
   // While scripts/backup runs: its process group and session, so that the next sync can kill
   // what a killed sync's script left running; 0 otherwise.
   pid_t script_pgid = 0;

@@ -12,6 +12,8 @@
 #include "io/fault.h"
 #include "ops/prune.h"
 #include "repo/leftovers.h"
+#include "restore/base_backup.h"
+#include "sync/backfill.h"
 #include "sync/backup_script.h"
 #include "sync/checksums.h"
 #include "sync/heuristic.h"
@@ -75,6 +77,7 @@ class Loop {
 
  private:
   void do_work(const Claim& claim) {
+    step_ = "sync";
     uint8_t work = claim.work;
     auto current = ctx_.dir.open_current();
     // A generation without a base cannot be restored: whatever the state byte says (it may have
@@ -88,26 +91,50 @@ class Loop {
     if (work & kSnapshot) {
       work |= kArchive;  // the new base has to be uploaded
       add_running_state(ctx_.state, work);
+      step_ = "snapshot";
       Snapshot snap = take_snapshot(ctx_.dir, ctx_.state, ctx_.config, ctx_.log, ctx_.echo);
       status_.last_snapshot = std::time(nullptr);
-      ctx_.log.info("snapshot: " + snap.base_file + " of generation " + snap.generation +
-                    " stored");
+      ctx_.log.info("snapshot: " + snap.base_file +
+                    (snap.digests.size() > 1
+                         ? " and " + std::to_string(snap.digests.size() - 1) + " tablespaces"
+                         : std::string()) +
+                    " of generation " + snap.generation + " stored");
       finish_state(ctx_.state, kSnapshot);
       // The base's digest, taken as it was written, goes into SHA256SUMS at once rather than
       // after a backup-script run for the previous generation (which may fail for a while): a
       // server-compressed base has no zstd checksum of its own, and restore checks it against
       // this. A crash before this line leaves it to the archive step, which hashes the file.
-      std::map<std::string, std::string> digests = snap.extra_digests;
-      digests[snap.base_file] = snap.digest;
-      log_checksums(ctx_.dir.open_generation(snap.generation), digests);
+      Generation gen = ctx_.dir.open_generation(snap.generation);
+      log_checksums(gen, snap.digests);
+      link_older_wal(gen);
     }
     if (work & kArchive) {
+      step_ = "backup script";
       // A retry after a failure passes the same CURRENT_TS unless new work arrived since.
       if (claim.fresh || script_ts_.empty() || (work & kSnapshot)) script_ts_ = next_timestamp();
       run_archive_step();
       script_ts_.clear();
       finish_state(ctx_.state, kArchive);
       prune_after_success();
+    }
+  }
+
+  // A base taken from a standby may start before its generation did: the WAL from its start is
+  // linked in from older generations. Housekeeping: a failure is logged (verify shows the gap)
+  // and the WAL stays reachable in the older generation.
+  void link_older_wal(const Generation& gen) {
+    try {
+      BaseInfo info = read_base_label(gen, ctx_.config);
+      auto linked = backfill_base_wal(ctx_.dir, gen, info.label->start_wal_file);
+      if (!linked.empty()) {
+        ctx_.log.info("snapshot: the base starts at " + info.label->start_wal_file +
+                      ", before generation " + gen.name + " began: linked " +
+                      std::to_string(linked.size()) + " WAL file(s) from older generations (" +
+                      linked.front() + " to " + linked.back() + ")");
+      }
+    } catch (const Error& e) {
+      ctx_.log.error(std::string("cannot link the base's older WAL into generation ") + gen.name +
+                     ": " + e.what());
     }
   }
 
@@ -223,6 +250,8 @@ class Loop {
     backoff_.record_success();
     status_.consecutive_failures = 0;
     status_.next_retry = 0;
+    status_.failing_step.clear();
+    status_.failing_since = 0;
     save_status();
   }
 
@@ -232,6 +261,8 @@ class Loop {
     ++status_.consecutive_failures;
     status_.last_failure = std::time(nullptr);
     status_.last_error = what;
+    if (status_.failing_since == 0) status_.failing_since = status_.last_failure;
+    status_.failing_step = step_;
     status_.next_retry = status_.last_failure + static_cast<int64_t>(std::ceil(delay));
     save_status();
     bool last = ctx_.deadline && now + delay > *ctx_.deadline;
@@ -295,6 +326,7 @@ class Loop {
   SyncStatus status_;
   std::string script_ts_;
   int64_t last_ts_ = 0;
+  std::string step_ = "sync";  // what do_work is doing, for the status of a failure
   bool nudge_used_ = false;
 };
 

@@ -18,6 +18,8 @@
 #include "ops/human.h"
 #include "repo/backup_dir.h"
 #include "repo/lineage.h"
+#include "repo/tablespaces.h"
+#include "restore/backup_end.h"
 #include "restore/base_backup.h"
 #include "state/drop_record.h"
 #include "verify/sha256sums.h"
@@ -65,13 +67,6 @@ StoredFileScan scan(const Config& config, int dirfd, const std::string& name,
   return result;
 }
 
-std::string text_of(const std::string& s, const char* key) {
-  size_t at = s.find(key);
-  if (at == std::string::npos) return {};
-  size_t start = at + std::strlen(key);
-  return s.substr(start, s.find_first_of(" \n", start) - start);
-}
-
 // Timeline histories from every generation of one lineage: a switch may have been archived into
 // an older generation than the WAL that follows it. Another lineage's histories (a side
 // generation's, one from before the server went back in time) are not this one's. The newest
@@ -109,6 +104,14 @@ std::map<uint32_t, std::vector<HistoryEntry>> collect_histories(
   return out;
 }
 
+// Reads a tar's entries for their structure only.
+class NullTarHandler : public TarHandler {
+ public:
+  void begin(const TarEntry&) override {}
+  void data(std::span<const std::byte>) override {}
+  void end() override {}
+};
+
 struct StoredWal {
   WalName name;
   std::string display;
@@ -125,6 +128,7 @@ class GenerationCheck {
 
   void check_base();
   void check_cluster_config();
+  void check_tablespaces();
   void check_wal_files();
   void check_system_identifiers();
   void check_sums();
@@ -181,11 +185,7 @@ void GenerationCheck::check_cluster_config() {
   if (!stored) return;
   std::string display = path_join(gen_.path, *stored);
   present_.insert(*stored);
-  struct Discard : TarHandler {
-    void begin(const TarEntry&) override {}
-    void data(std::span<const std::byte>) override {}
-    void end() override {}
-  } discard;
+  NullTarHandler discard;
   TarReader tar(discard, display);
   StoredFileScan scanned = scan(config_, gen_.dir.get(), *stored, display,
                                 stored_identity(gen_.name, *stored), tar, report_);
@@ -198,6 +198,43 @@ void GenerationCheck::check_cluster_config() {
   }
   if (!scanned.error.empty()) return report_.problem(scanned.error);
   digests_[*stored] = scanned.digest;
+}
+
+// Each tablespace's tar (OID.tzst): readable, a whole tar, and named in the base's tablespace_map.
+void GenerationCheck::check_tablespaces() {
+  for (const TablespaceFile& t : tablespace_files(gen_)) {
+    std::string display = path_join(gen_.path, t.stored);
+    report_.show_progress(gen_.name, t.stored);
+    present_.insert(t.stored);
+    NullTarHandler ignore;
+    TarReader tar(ignore, display);
+    StoredFileScan scanned = scan(config_, gen_.dir.get(), t.stored, display,
+                                  stored_identity(gen_.name, t.stored), tar, report_);
+    std::string& error = scanned.error;
+    if (error.empty()) {
+      try {
+        tar.finish();
+      } catch (const Error& e) {
+        error = e.what();
+      }
+    }
+    if (!error.empty()) {
+      report_.problem(error);
+      continue;
+    }
+    digests_[t.stored] = scanned.digest;
+    if (base_ && !base_->tablespaces.count(t.oid)) {
+      report_.problem(display + ": tablespace " + std::to_string(t.oid) +
+                      " is not in the base backup's tablespace_map");
+    }
+  }
+  if (!base_) return;
+  for (const auto& [oid, location] : base_->tablespaces) {
+    if (!find_stored(gen_.dir.get(), tablespace_file_name(oid))) {
+      report_.problem(path_join(gen_.path, tablespace_file_name(oid)) + ": missing (tablespace " +
+                      std::to_string(oid) + " in " + location + " is part of the base backup)");
+    }
+  }
 }
 
 void GenerationCheck::check_wal_files() {
@@ -239,9 +276,11 @@ void GenerationCheck::check_wal_files() {
         }
       }
       // The backup history file of this generation's base says where the backup ended.
-      if (error.empty() && wal->kind == WalKind::kBackup && base_ &&
-          parse_lsn(text_of(text.text, "START WAL LOCATION: ")) == base_->label->start_lsn) {
-        stop_lsn_ = parse_lsn(text_of(text.text, "STOP WAL LOCATION: "));
+      if (error.empty() && wal->kind == WalKind::kBackup && base_) {
+        auto history = parse_backup_history(text.text);
+        if (history && history->start_lsn == base_->label->start_lsn) {
+          stop_lsn_ = history->stop_lsn;
+        }
       }
     }
     stored.ok = error.empty();
@@ -328,6 +367,7 @@ void verify_generation(const BackupDir& dir, const std::string& name, const Conf
   GenerationCheck check(dir, name, config, report);
   check.check_base();
   check.check_cluster_config();
+  check.check_tablespaces();
   check.check_wal_files();
   check.check_system_identifiers();
   check.check_sums();

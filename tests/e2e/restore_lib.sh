@@ -49,16 +49,19 @@ wait_recovered() {
   done
 }
 
-# start_main SCALE: pgbak init, cluster main archiving through pgbak, started,
-# pgbench -i at SCALE, and its WAL archived.
+# start_main SCALE [CONF_LINE...]: pgbak init, cluster main archiving through
+# pgbak (CONF_LINEs added to its postgresql.conf), started, pgbench -i at SCALE,
+# and its WAL archived.
 start_main() {
+  local scale=$1
+  shift
   pgbak_init
   # Generations only where a test makes them, not by the snapshot heuristic.
   echo "snapshot-min-wal-files = 1000000" >"$PGBAK/pgbak.conf"
   chmod 644 "$PGBAK/pgbak.conf"
-  cluster_init main
+  cluster_init main "$@"
   cluster_start main
-  cluster_pgbench main -i -s "$1" -q >>"$T/pgbench.log" 2>&1
+  cluster_pgbench main -i -s "$scale" -q >>"$T/pgbench.log" 2>&1
   wait_archived main --no-failures
 }
 

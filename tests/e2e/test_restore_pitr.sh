@@ -67,6 +67,6 @@ assert_match 'verify: 2 generations, .*: no problems' "$LAST_STDOUT"
 ok "verify: both generations complete"
 
 assert_exit 1 "$PGBAK_BIN" -D "$PGBAK" restore "$T/too_early.data" --target-time '2000-01-01 00:00:00+00'
-assert_match 'no base backup started before' "$LAST_STDERR"
+assert_match 'no base backup ended before' "$LAST_STDERR"
 assert_no_file "$T/too_early.data"
 ok "a target before every base backup is refused and creates nothing"

@@ -36,6 +36,7 @@ d = json.load(open("status.json"))
 want = {"directory", "generation", "generations", "base_time", "base_bytes", "wal_files", "wal_bytes",
         "newest_wal", "newest_wal_time", "pending", "running", "sync_running", "sync_pid",
         "last_backup_success", "consecutive_failures", "last_failure", "last_error", "next_retry",
+        "failing_step", "failing_since",
         "not_uploaded", "dropped_wal_total", "dropped_wal_current", "dropped_wal_last",
         "dropped_wal_last_time", "dropped_wal", "disk_used_bytes", "disk_free_bytes", "now"}
 assert set(d) == want, set(d) ^ want

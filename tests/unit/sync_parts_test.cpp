@@ -136,7 +136,14 @@ BOOST_AUTO_TEST_CASE(pg_basebackup_lookup_and_arguments) {
                                    "--max-rate=1M",
                                    "-d",
                                    "host=/tmp port=5433"};
-  BOOST_TEST(basebackup_argv(fake, c, SnapshotCompression{}) == want,
+  BOOST_TEST(basebackup_argv(fake, c, SnapshotCompression{}, "-") == want,
+             boost::test_tools::per_element());
+  // Into a directory (extra tablespaces: one tar each): no manifest file, no fsync by pg_basebackup
+  // (pgbak stores the tars durably).
+  std::vector<std::string> spooled = want;
+  spooled[2] = "/g/.snapshot.tmp.1";
+  spooled.insert(spooled.begin() + 6, {"--no-manifest", "--no-sync"});
+  BOOST_TEST(basebackup_argv(fake, c, SnapshotCompression{}, "/g/.snapshot.tmp.1") == spooled,
              boost::test_tools::per_element());
 
   // The server compresses: no manifest, server-side zstd at snapshot-compress-level with the
@@ -147,10 +154,10 @@ BOOST_AUTO_TEST_CASE(pg_basebackup_lookup_and_arguments) {
   c.snapshot_compress_workers = 2;
   SnapshotCompression server{.by_server = true, .why = ""};
   want.insert(want.begin() + 6, {"--no-manifest", "--compress=server-zstd:level=5,workers=2"});
-  BOOST_TEST(basebackup_argv(fake, c, server) == want, boost::test_tools::per_element());
+  BOOST_TEST(basebackup_argv(fake, c, server, "-") == want, boost::test_tools::per_element());
   c.snapshot_compress_workers = 0;  // in the walsender itself: no workers= at all
   want[7] = "--compress=server-zstd:level=5";
-  BOOST_TEST(basebackup_argv(fake, c, server) == want, boost::test_tools::per_element());
+  BOOST_TEST(basebackup_argv(fake, c, server, "-") == want, boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(pg_basebackup_version_output) {
