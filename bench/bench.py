@@ -95,6 +95,8 @@ class Pgbak:
 
     def fresh(self, tag):
         self.dir = os.path.join(self.work, f"{self.name}-{tag}")
+        # pgbak refuses to create a backup directory as root; one the running user owns is fine.
+        os.makedirs(self.dir, mode=0o700)
         subprocess.run([self.bin, "-D", self.dir, "init"], check=True, stdout=subprocess.DEVNULL)
         script = os.path.join(self.dir, "scripts", "backup")
         with open(script, "w") as f:

@@ -22,6 +22,13 @@ std::string conf_quote(const std::string& value);
 std::string restore_command(const std::string& binary, const std::string& dir,
                             const std::string& config, const std::string& generation);
 
+// A base's own postgresql.auto.conf without the recovery settings it may carry: a base taken
+// from a server that was itself restored still names that restore's restore_command and
+// recovery target, and the server would stop this recovery at the old target (silently, short of
+// the history) or refuse to start. Each such line (restore_command, recovery_end_command,
+// recovery_target and every recovery_target_*) is kept as a comment saying why.
+std::string without_recovery_settings(const std::string& auto_conf);
+
 // The lines to append to postgresql.auto.conf: a comment naming `origin`, restore_command and
 // the target settings.
 std::string recovery_settings(const std::string& origin, const std::string& command,

@@ -239,9 +239,10 @@ void extract_stored(const Invocation& inv, const BaseStream& base, TarExtractor&
   if (hashed.failure()) std::rethrow_exception(hashed.failure());
 }
 
-void append_file(int root, const char* name, const std::string& text, const std::string& display,
-                 std::optional<TarExtractor::Owner> owner) {
-  UniqueFd fd = openat_or_throw(root, name, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, display);
+// Writes `text` as the whole of root/name (a regular file, never through a link), owned by owner.
+void put_file(int root, const char* name, const std::string& text, const std::string& display,
+              std::optional<TarExtractor::Owner> owner) {
+  UniqueFd fd = open_regular_at(root, name, O_WRONLY | O_CREAT | O_TRUNC, display);
   write_all(fd.get(), text.data(), text.size(), display);
   if (owner && ::fchown(fd.get(), owner->uid, owner->gid) != 0) {
     throw_sys("cannot change the owner of", display);
@@ -303,15 +304,19 @@ void restore_into(const Request& r, const Invocation& inv, const BaseStream& bas
   fault_point("restore-after-extract");
   link_tablespaces(data, plans, owner);
 
-  append_file(data.fd(), "recovery.signal", "", path_join(r.pgdata, "recovery.signal"), owner);
+  put_file(data.fd(), "recovery.signal", "", path_join(r.pgdata, "recovery.signal"), owner);
   std::string command = restore_command(
       this_program(), inv.dir, inv.config_explicit ? inv.config_path : "", base.generation);
   std::time_t now = std::time(nullptr);
   char when[64];
   std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", std::localtime(&now));
   std::string origin = "generation " + base.generation + " of " + base.source + " on " + when;
-  append_file(data.fd(), "postgresql.auto.conf", recovery_settings(origin, command, r.target),
-              path_join(r.pgdata, "postgresql.auto.conf"), owner);
+  std::string auto_conf = path_join(r.pgdata, "postgresql.auto.conf");
+  put_file(data.fd(), "postgresql.auto.conf",
+           without_recovery_settings(
+               read_small_file(data.fd(), "postgresql.auto.conf", auto_conf).value_or("")) +
+               recovery_settings(origin, command, r.target),
+           auto_conf, owner);
   // The server would fsync the data directory at startup anyway, but the renames below must not
   // publish directories whose contents a crash could still lose.
   for (const auto& space : spaces) space->sync();

@@ -56,8 +56,9 @@ cluster_stop again
 # The copy was meant as the new primary after all: a snapshot that reaches it adopts its branch.
 cluster_start copy
 # Its postgresql.auto.conf still names the recovery target it was restored to, and a base backup
-# of it carries that file: a restore of that base would stop recovery for it.
-cluster_psql copy -c "ALTER SYSTEM RESET recovery_target_name" -c "ALTER SYSTEM RESET recovery_target_action" >/dev/null
+# of it carries that file: the restore below disables those settings (or recovery would stop at
+# that old target).
+grep -q "^recovery_target_name = 'before'" "$T/copy.data/postgresql.auto.conf" || fail "the copy's target setting"
 printf '%s\n' "snapshot-min-wal-files = 1000000" "conninfo = host=$T/copy.sock port=$(<"$T/copy.port") dbname=postgres" >"$PGBAK/pgbak.conf"
 assert_exit 0 _e2e_with copy pgbak_run full-sync
 assert_eq "$side" "$(readlink "$PGBAK/current")" "current after a snapshot of the copy"
@@ -68,5 +69,7 @@ wait_archived copy --no-failures
 pgbak_run wait 120 || fail "the sync did not finish"
 cluster_stop copy
 restore_and_start adopted
+grep -q "^# Disabled by pgbak restore: recovery_target_name = 'before'" "$T/adopted.data/postgresql.auto.conf" ||
+  fail "the restore left the base's recovery target enabled"
 assert_eq "2" "$(cluster_psql adopted -c "SELECT count(*) FROM copy_only")" "the copy's rows after adopting its branch"
 ok "a snapshot of the copy makes side generation $side current; a restore recovers the copy's rows"
