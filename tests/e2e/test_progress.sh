@@ -19,7 +19,7 @@ rate='[0-9.]+ (B|KiB|MiB|GiB)/s'
 assert_exit 0 pgbak_run wait 60 # the background sync pgbench's WAL started: the snapshots below are ours
 
 out=$(on_tty "$PGBAK_BIN" -D "$PGBAK" full-sync)
-assert_match "snapshot: pg_basebackup's stream: [0-9.]+ (KiB|MiB), $rate" "$out"
+assert_match "snapshot: base.tzst: [0-9.]+ (KiB|MiB), $rate" "$out"
 ok "full-sync on a terminal shows bytes and rate"
 assert_exit 0 pgbak_run full-sync
 [[ ! $LAST_STDERR =~ $rate ]] || fail "progress off a terminal: $LAST_STDERR"
