@@ -9,6 +9,7 @@
 #include <set>
 
 #include "cli/command_table.h"
+#include "cli/global_options.h"
 #include "cli/run_as_owner.h"
 #include "config/spelling.h"
 #include "crypto/keys.h"
@@ -26,29 +27,6 @@ const std::string& Invocation::require_dir() const {
 }
 
 namespace {
-
-struct Globals {
-  std::string dir;
-  std::string config;
-  bool quiet = false;
-  bool verbose = false;
-  bool help = false;
-  bool version = false;
-};
-
-po::options_description global_options(Globals& g) {
-  po::options_description d("Global options");
-  // clang-format off
-  d.add_options()
-    ("dir,D", po::value(&g.dir), "backup directory (default: $PGBAK)")
-    ("config,c", po::value(&g.config), "config file (default: DIR/pgbak.conf)")
-    ("quiet,q", po::bool_switch(&g.quiet), "print errors only")
-    ("verbose,v", po::bool_switch(&g.verbose), "print more detail")
-    ("help,h", po::bool_switch(&g.help), "show help (also: pgbak help COMMAND)")
-    ("version", po::bool_switch(&g.version), "print the version");
-  // clang-format on
-  return d;
-}
 
 std::string absolute(const std::string& path) {
   if (path.empty() || path[0] == '/') return path;
@@ -122,7 +100,7 @@ const Command& command_or_usage_error(const std::string& name) {
 }  // namespace
 
 std::optional<Invocation> parse_invocation(int argc, char** argv, const Command** chosen) {
-  Globals g;
+  GlobalOptions g;
   Invocation inv;
   inv.config = default_config();
   po::options_description globals = global_options(g);

@@ -39,6 +39,8 @@ const Command kCommands[] = {
    add_prune_options, 0, 0, run_prune},
   {"keygen", nullptr, "PATH", "write a new encryption key file (for encryption-key-file)",
    nullptr, 1, 1, run_keygen},
+  {"completion", nullptr, "bash", "print the bash completion script (generated from this table)",
+   nullptr, 1, 1, run_completion},
   {"help", nullptr, "[COMMAND]", "show help for a command", nullptr, 0, 1, nullptr},
 };
 // clang-format on

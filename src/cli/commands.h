@@ -30,5 +30,6 @@ void add_status_options(boost::program_options::options_description& d);
 int run_keygen(Invocation& inv);
 void add_check_options(boost::program_options::options_description& d);
 void add_prune_options(boost::program_options::options_description& d);
+int run_completion(Invocation& inv);
 
 }  // namespace pgbak
