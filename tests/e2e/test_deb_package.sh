@@ -85,6 +85,16 @@ for lib in libpq5 libssl3 libzstd1 libboost-program-options; do
 done
 ok "the package holds the program, man page, completion, scripts, units and docs; Depends: $depends"
 
+# `cmake --install` (here of the tests' build, prefix /usr/local) installs the same set.
+DESTDIR=$T/inst cmake --install "$build_dir" >"$T/cmake-install.log" 2>&1 || fail "cmake --install failed"
+from_cmake=$(cd "$T/inst/usr/local" && find . ! -type d | sed 's|^\./|/usr/|' | sort)
+from_package=$(grep -v '/$' <<<"$contents" | sed 's/\.gz$//; s|^/lib/systemd/|/usr/lib/systemd/|' |
+  grep -vxE '/usr/share/doc/pgbak/(copyright|changelog)' | sort)
+assert_eq "$from_package" "$from_cmake" "cmake --install and the package install different files"
+grep -qx 'ExecStart=/usr/local/bin/pgbak -q sync' "$T/inst/usr/local/lib/systemd/system/pgbak-sync@.service" ||
+  fail "cmake --install's unit does not run /usr/local/bin/pgbak"
+ok "cmake --install installs the package's $(wc -l <<<"$from_cmake") files under its prefix"
+
 # ---- install
 exec 9>/run/lock/pgbak-e2e-deb-package.lock
 flock -w 900 9 || fail "another run of this test held /run/lock/pgbak-e2e-deb-package.lock for 15 min"
@@ -181,6 +191,7 @@ user=$(sed -n 's/^User=//p' "$unit")
 environment=$(expand "$(sed -n 's/^Environment=//p' "$unit")")
 read -ra exec_start <<<"$(expand "$(sed -n 's/^ExecStart=//p' "$unit")")"
 assert_eq "PGBAK=$PGBAK" "$environment" "the unit's backup directory for 15-$cluster"
+assert_eq "/usr/bin/pgbak -q sync" "${exec_start[*]}" "the unit's command"
 assert_exit 0 runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
   "$environment" "${exec_start[@]}"
 assert_eq "" "$LAST_STDOUT$LAST_STDERR" "'pgbak -q sync' prints nothing on success"

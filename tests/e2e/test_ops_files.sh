@@ -31,11 +31,11 @@ done <"$S/pgbak.cron"
 ok "pgbak.cron: $n well-formed jobs"
 
 # ---- systemd units (a template per Debian cluster, instance VERSION-CLUSTER)
-service=$S/pgbak-sync@.service
+service=$S/pgbak-sync@.service.in
 timer=$S/pgbak-sync@.timer
 if command -v systemd-analyze >/dev/null; then
   mkdir "$T/units"
-  sed "s|^ExecStart=/usr/bin/pgbak|ExecStart=$PGBAK_BIN|" "$service" >"$T/units/pgbak-sync@.service"
+  sed "s|^ExecStart=@CMAKE_INSTALL_FULL_BINDIR@/pgbak|ExecStart=$PGBAK_BIN|" "$service" >"$T/units/pgbak-sync@.service"
   cp "$timer" "$T/units/"
   ln -s pgbak-sync@.service "$T/units/pgbak-sync@15-main.service"
   ln -s pgbak-sync@.timer "$T/units/pgbak-sync@15-main.timer"
@@ -48,7 +48,7 @@ if command -v systemd-analyze >/dev/null; then
 else
   echo "note: no systemd-analyze: skipped checking the systemd units"
 fi
-grep -q '^ExecStart=/usr/bin/pgbak -q sync$' "$service" || fail "pgbak-sync@.service does not run 'pgbak -q sync'"
+grep -q '^ExecStart=@CMAKE_INSTALL_FULL_BINDIR@/pgbak -q sync$' "$service" || fail "pgbak-sync@.service does not run 'pgbak -q sync'"
 grep -q '^Environment=PGBAK=/var/lib/pgbak/%I$' "$service" || fail "pgbak-sync@.service: not the default directory /var/lib/pgbak/VERSION/CLUSTER"
 grep -q '^User=postgres$' "$service" || fail "pgbak-sync@.service does not run as postgres"
 grep -q '^OnUnitInactiveSec=' "$timer" || fail "pgbak-sync@.timer has no schedule"
