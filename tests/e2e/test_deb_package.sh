@@ -123,7 +123,8 @@ sections=$(readelf -S --wide "$PGBAK_BIN")
 [[ $sections != *.debug_info* && $sections != *.symtab* ]] || fail "/usr/bin/pgbak is not stripped"
 build_id=$(readelf -n "$PGBAK_BIN" | sed -n 's/.*Build ID: //p')
 [[ -n $build_id ]] || fail "/usr/bin/pgbak has no build id"
-dpkg-deb -c "$dbgsym" | grep -q "/usr/lib/debug/.build-id/${build_id:0:2}/${build_id:2}.debug$" ||
+debug_files=$(dpkg-deb -c "$dbgsym")
+grep -q "/usr/lib/debug/.build-id/${build_id:0:2}/${build_id:2}.debug$" <<<"$debug_files" ||
   fail "pgbak-dbgsym has no debug file for build id $build_id"
 libs=$(ldd "$PGBAK_BIN")
 for so in libpq.so.5 libcrypto.so.3; do
