@@ -135,7 +135,7 @@ ok "/usr/bin/pgbak: stripped (debug symbols in pgbak-dbgsym, build id $build_id)
 cmp -s <("$PGBAK_BIN" completion bash) /usr/share/bash-completion/completions/pgbak ||
   fail "the installed completion differs from 'pgbak completion bash'"
 spec=$(env -i HOME="$T" PATH="$PATH" bash --norc --noprofile -c \
-  'source /usr/share/bash-completion/bash_completion && _completion_loader pgbak && complete -p pgbak')
+  'source /usr/share/bash-completion/bash_completion; _completion_loader pgbak; complete -p pgbak')
 assert_eq "complete -F _pgbak pgbak" "$spec" "bash-completion's loader finds the installed completion"
 ok "bash-completion loads the installed completion"
 
