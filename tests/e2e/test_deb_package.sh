@@ -21,7 +21,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/restore_lib.sh"
 deb_cleanup() {
   local cluster=$1 dir=/var/lib/pgbak/15/$1
   set +e
-  if [[ -d /etc/postgresql/15/$cluster ]]; then pg_dropcluster --stop 15 "$cluster"; fi
+  if [[ -d /etc/postgresql/15/$cluster ]]; then
+    pg_dropcluster --stop 15 "$cluster"
+    rm -rf "/etc/postgresql/15/$cluster" # what pg_dropcluster keeps: our conf.d/pgbak.conf
+  fi
   T=$dir PGBAK_BIN=/usr/bin/pgbak _e2e_kill_pgbak # the helper matches processes under $T
   rm -rf "$dir"
   rmdir /var/lib/pgbak/15 /var/lib/pgbak 2>/dev/null
@@ -216,6 +219,7 @@ cluster_stop restored
 ok "pgbak restore of the Debian cluster's backup recovers the same data"
 
 # ---- removal
+rm "$conf/conf.d/pgbak.conf" # ours; pg_dropcluster removes only its own files
 pg_dropcluster --stop 15 "$cluster" || fail "pg_dropcluster --stop 15 $cluster failed"
 [[ ! -e $conf ]] || fail "pg_dropcluster left $conf"
 apt-get -o DPkg::Lock::Timeout=600 purge -y pgbak >"$T/apt-purge.log" 2>&1 || fail "apt-get purge pgbak failed"
