@@ -19,8 +19,9 @@ namespace pgbak {
 namespace {
 
 // What completes an argument or an option value (the kinds _pgbak_complete knows): a file, a
-// directory, a generation or an archived WAL name of the backup directory, a command, a fixed
-// word list ("=WORD..."), or nothing ("none": numbers, times, free text).
+// directory, a generation or an archived WAL name of the backup directory, a command, a Debian
+// cluster (VERSION/NAME), a user, a fixed word list ("=WORD..."), or nothing ("none": numbers,
+// times, free text).
 using Kind = std::string;
 
 // Arguments by their synopsis name.
@@ -37,7 +38,10 @@ const std::map<std::string, Kind> kValueKinds = {
     {"encryption-key-file", "file"},
     {"encryption-old-key-files", "file"},
     {"generation", "generation"},
+    {"cluster", "cluster"},
+    {"owner", "user"},
     {"snapshot-compression", "=auto server client"},
+    {"archive-full-disk", "=fail drop"},
     {"target-action", "=promote pause shutdown"},
 };
 
@@ -46,13 +50,15 @@ struct ArgumentKinds {
   bool repeat = false;      // the last kind repeats ("GENERATION...")
 };
 
-// The synopsis "NAME DEST", "[GENERATION...]", "--keep N" or "bash" as argument kinds: options and
-// their values are skipped, a lowercase word is a literal.
+// The synopsis "NAME DEST", "[GENERATION...]", "--keep N", "PGDATA | --cluster VERSION/NAME" or
+// "bash" as argument kinds: options and their values and the "|" between alternatives are
+// skipped, a lowercase word is a literal.
 ArgumentKinds argument_kinds(const Command& c) {
   ArgumentKinds result;
   std::istringstream words(c.synopsis);
   std::string w;
   while (words >> w) {
+    if (w == "|") continue;
     if (w[0] == '-') {
       words >> w;  // the option's value
       continue;

@@ -57,6 +57,17 @@ _pgbak_wal_names() {
   echo "$out"
 }
 
+# _pgbak_clusters: the Debian clusters (VERSION/NAME), by their configuration directories.
+_pgbak_clusters() {
+  local c out=""
+  for c in /etc/postgresql/*/*/; do
+    [[ -d $c ]] || continue
+    c=${c%/}
+    out+=" ${c#/etc/postgresql/}"
+  done
+  echo "$out"
+}
+
 # _pgbak_complete KIND CUR DIR: complete CUR as a KIND (see _pgbak_value_kind) of backup
 # directory DIR.
 _pgbak_complete() {
@@ -66,6 +77,8 @@ _pgbak_complete() {
   generation) _pgbak_reply "$(_pgbak_generations "$3")" "$2" ;;
   wal) _pgbak_reply "$(_pgbak_wal_names "$3")" "$2" ;;
   command) _pgbak_reply "$_pgbak_commands" "$2" ;;
+  cluster) _pgbak_reply "$(_pgbak_clusters)" "$2" ;;
+  user) _pgbak_reply "$(compgen -u)" "$2" ;;
   =*) _pgbak_reply "${1#=}" "$2" ;;
   esac
 }

@@ -4,10 +4,18 @@
 # as /usr/share/bash-completion/completions/pgbak) and, called the way bash
 # calls it (COMP_WORDS, COMP_CWORD), completes every command, alias, option and
 # setting that `pgbak help` lists, and the values: directories, files,
-# generation and WAL names of the backup directory, fixed word lists.
+# generation and WAL names of the backup directory, Debian clusters, users,
+# fixed word lists.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 built_completion=$(dirname "$PGBAK_BIN")/pgbak.bash-completion # before e2e_init may copy the binary
 e2e_init
+((EUID == 0)) || fail "run as root: the test creates a Debian cluster to complete its name"
+
+# A Debian cluster (not started) whose name `restore --cluster <TAB>` must offer.
+ver=$(basename "$(dirname "$(pg_bindir)")")
+cluster=pgbak_c$$
+trap 'rc=$?; pg_dropcluster "$ver" "$cluster" >/dev/null 2>&1; _e2e_exit $rc' EXIT
+pg_createcluster "$ver" "$cluster" --start-conf=manual >/dev/null 2>&1 || fail "pg_createcluster $ver $cluster failed"
 
 script=$T/completions/pgbak
 mkdir "$T/completions"
@@ -89,10 +97,17 @@ for mode in plain loader; do
   assert_eq "status" "$(completions $mode help st)" "$mode: 'pgbak help st<TAB>'"
   assert_eq "bash" "$(completions $mode completion "")" "$mode: 'pgbak completion <TAB>'"
   assert_eq "auto client server" "$(completions $mode --snapshot-compression "")" "$mode: setting values"
+  assert_eq "drop fail" "$(completions $mode sync --archive-full-disk "")" "$mode: archive-full-disk values"
   assert_eq "pause promote shutdown" "$(completions $mode restore --target-action "")" "$mode: option values"
   assert_eq "" "$(completions $mode prune --keep "")" "$mode: 'pgbak prune --keep <TAB>' (a number)"
   assert_eq "" "$(completions $mode -c x status "")" "$mode: status takes no argument"
-  ok "$mode: completes word lists"
+  assert_eq "" "$(completions $mode restore --tablespace-mapping "")" "$mode: 'restore --tablespace-mapping <TAB>' (OLDDIR=NEWDIR)"
+  # (other tests may create and drop clusters meanwhile: only ours is certain)
+  all_clusters=$(completions $mode restore --cluster "")
+  [[ " $all_clusters " == *" $ver/$cluster "* ]] || fail "$mode: 'restore --cluster <TAB>' lacks $ver/$cluster: $all_clusters"
+  assert_eq "$ver/$cluster" "$(completions $mode restore --cluster "$ver/$cluster")" "$mode: 'restore --cluster $ver/$cluster<TAB>'"
+  assert_eq "postgres" "$(completions $mode restore --owner postgr)" "$mode: users for 'restore --owner postgr<TAB>'"
+  ok "$mode: completes word lists, Debian clusters and users"
 
   rm -rf "$T/bk"
   mkdir -p "$T/bk/1763700000/pg_wal" "$T/bk/1763800000/pg_wal" "$T/bk/scripts"
@@ -102,6 +117,9 @@ for mode in plain loader; do
   assert_eq "$gens" "$(completions $mode -D "$T/bk" verify "")" "$mode: generations for 'pgbak -D DIR verify <TAB>'"
   assert_eq "$gens" "$(completions $mode -D "$T/bk" verify 1763700000 "")" "$mode: verify takes several generations"
   assert_eq "$gens" "$(PGBAK_FOR_COMPLETION=$T/bk completions $mode restore --generation "")" "$mode: generations from \$PGBAK"
+  assert_eq "$gens" "$(completions $mode -D "$T/bk" restore-wal --generation "")" "$mode: 'restore-wal --generation <TAB>'"
+  assert_eq "000000010000000000000001 000000010000000000000002 000000010000000000000003" \
+    "$(completions $mode -D "$T/bk" restore-wal --generation 1763700000 0000)" "$mode: WAL names after 'restore-wal --generation G'"
   assert_eq "$gens" "$(completions $mode -q --dir "$T/bk" restore --target-time x --generation "")" "$mode: --dir DIR"
   assert_eq "$gens" "$(completions $mode --dir = "$T/bk" verify "")" "$mode: 'pgbak --dir=DIR verify <TAB>'"
   assert_eq "$T/bk" "$(completions $mode --dir = "$T/b")" "$mode: 'pgbak --dir=DI<TAB>'"
