@@ -7,6 +7,7 @@
 #include <iostream>
 #include <optional>
 #include <set>
+#include <string_view>
 
 #include "cli/command_table.h"
 #include "cli/global_options.h"
@@ -169,6 +170,10 @@ std::optional<Invocation> parse_invocation(int argc, char** argv, const Command*
 
   const char* env_dir = std::getenv("PGBAK");
   inv.dir = absolute(!g.dir.empty() ? g.dir : (env_dir != nullptr ? env_dir : ""));
+  // The completion script looks at the backup directory when bash completes, not when it is
+  // printed: `source <(pgbak completion bash)` must work whatever $PGBAK is, even one this user
+  // cannot read.
+  if (std::string_view(cmd->name) == "completion") inv.dir.clear();
   check_runs_as_owner(inv.command, inv.dir);
   inv.config_explicit = !g.config.empty();
   inv.config_path = inv.config_explicit ? absolute(g.config)

@@ -23,6 +23,13 @@ mkdir "$T/completions"
 bash -n "$script" || fail "the generated completion script has a syntax error"
 assert_exit 2 "$PGBAK_BIN" completion zsh
 assert_match "unknown shell 'zsh'" "$LAST_STDERR"
+# It needs no backup directory: $PGBAK naming one this user cannot read, with a
+# broken pgbak.conf, changes nothing (a ~/.bashrc line runs it for every user).
+as_pg install -d -m 700 "$T/closed"
+echo "no-such-setting = 1" | as_pg sh -c 'cat >"$1"' _ "$T/closed/pgbak.conf"
+assert_exit 0 env PGBAK="$T/closed" runuser -u nobody -- "$PGBAK_BIN" completion bash
+cmp -s <(printf '%s\n' "$LAST_STDOUT") "$script" || fail "'pgbak completion bash' with an unreadable \$PGBAK differs"
+assert_exit 0 env PGBAK="$T/closed" "$PGBAK_BIN" completion bash
 # The build generates the file it installs with the same command (CMakeLists.txt).
 assert_file "$built_completion" "the build did not generate the completion file"
 cmp -s "$built_completion" "$script" || fail "$built_completion differs from 'pgbak completion bash'"

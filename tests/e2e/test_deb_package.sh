@@ -8,7 +8,8 @@
 # made by pg_createcluster (configuration in /etc/postgresql/15/NAME): init,
 # archive_command, check, full-sync, the command line of pgbak-sync@.service
 # for that cluster (run by hand as systemd would: no systemd here), verify and
-# a restore that recovers the same data. Finally pg_dropcluster and apt-get
+# the Debian restore (`restore --cluster` into the stopped, emptied cluster,
+# then pg_ctlcluster start) that recovers the same data. Finally pg_dropcluster and apt-get
 # purge, which also run (from the EXIT trap, or a watchdog if the test is
 # killed) when the test fails. Runs as root (CI does); one run at a time per
 # machine (a lock), since it installs the package system-wide.
@@ -203,20 +204,25 @@ assert_file "$T/remote/$gen/SHA256SUMS" "the unit's sync did not upload generati
 (cd "$T/remote/$gen" && sha256sum -c --quiet SHA256SUMS) || fail "the uploaded copy does not match its SHA256SUMS"
 ok "the unit's ExecStart (${exec_start[*]} as $user, $environment) uploaded generation $gen"
 
-# 6. verify and restore; the restored copy recovers the same data
+# 6. verify, then the Debian restore (README, "Debian clusters"): the cluster
+# stopped, its data directory emptied and its archive settings lost;
+# `restore --cluster` puts data and /etc/postgresql/15/CLUSTER back,
+# pg_ctlcluster starts it, it recovers the same data and archives again.
 assert_exit 0 pgbak_run verify
-"$PGBAK_BIN" -D "$PGBAK" restore "$T/restored.data" >"$T/restore.out" 2>&1 ||
-  fail "pgbak restore failed: $(cat "$T/restore.out")"
-# A Debian cluster keeps its configuration in /etc, outside the backup: the
-# copy started here gets a minimal one.
-as_pg touch "$T/restored.data/postgresql.conf" "$T/restored.data/pg_ident.conf"
-printf 'local all all trust\nlocal replication all trust\n' | as_pg sh -c 'cat >"$1"' _ "$T/restored.data/pg_hba.conf"
-cluster_configure restored "archive_mode = off"
-cluster_start restored 9>&-
-wait_recovered restored
-assert_eq "$sums" "$(table_sums restored)" "the restored data"
-cluster_stop restored
-ok "pgbak restore of the Debian cluster's backup recovers the same data"
+data=$(runuser -u postgres -- psql -X -qAt -h /var/run/postgresql -p "$port" -d postgres -c 'SHOW data_directory')
+assert_eq "/var/lib/postgresql/15/$cluster" "$data" "the cluster's data directory"
+pg_ctlcluster 15 "$cluster" stop 9>&- || fail "pg_ctlcluster 15 $cluster stop failed"
+find "$data" -mindepth 1 -delete
+rm "$conf/conf.d/pgbak.conf"
+assert_exit 0 "$PGBAK_BIN" -D "$PGBAK" restore --cluster "15/$cluster"
+assert_match "next: pg_ctlcluster 15 $cluster start" "$LAST_STDOUT"
+assert_file "$conf/conf.d/pgbak.conf" "restore --cluster did not put the archive settings back"
+pg_ctlcluster 15 "$cluster" start 9>&- || fail "pg_ctlcluster 15 $cluster start after the restore failed"
+wait_recovered deb
+assert_eq "$sums" "$(table_sums deb)" "the restored cluster's data"
+assert_eq "/usr/bin/pgbak -D $PGBAK archive-wal %p" "$(cluster_psql deb -c 'SHOW archive_command')" "archive_command after the restore"
+wait_archived deb --no-failures
+ok "restore --cluster 15/$cluster + pg_ctlcluster start: the same data, configuration back, archiving again"
 
 # ---- removal
 rm "$conf/conf.d/pgbak.conf" # ours; pg_dropcluster removes only its own files

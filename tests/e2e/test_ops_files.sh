@@ -33,21 +33,18 @@ ok "pgbak.cron: $n well-formed jobs"
 # ---- systemd units (a template per Debian cluster, instance VERSION-CLUSTER)
 service=$S/pgbak-sync@.service.in
 timer=$S/pgbak-sync@.timer
-if command -v systemd-analyze >/dev/null; then
-  mkdir "$T/units"
-  sed "s|^ExecStart=@CMAKE_INSTALL_FULL_BINDIR@/pgbak|ExecStart=$PGBAK_BIN|" "$service" >"$T/units/pgbak-sync@.service"
-  cp "$timer" "$T/units/"
-  ln -s pgbak-sync@.service "$T/units/pgbak-sync@15-main.service"
-  ln -s pgbak-sync@.timer "$T/units/pgbak-sync@15-main.timer"
-  rc=0
-  (cd "$T/units" && systemd-analyze verify --man=no pgbak-sync@15-main.service pgbak-sync@15-main.timer) >"$T/verify.out" 2>&1 || rc=$?
-  # postgresql@15-main.service is only named (After=, WantedBy=), not required
-  grep -v 'postgresql@15-main.service' "$T/verify.out" >"$T/verify.errors" || true
-  [[ $rc == 0 && ! -s $T/verify.errors ]] || fail "systemd-analyze verify (exit $rc): $(tr '\n' ' ' <"$T/verify.out")"
-  ok "pgbak-sync@.service and .timer pass systemd-analyze verify"
-else
-  echo "note: no systemd-analyze: skipped checking the systemd units"
-fi
+command -v systemd-analyze >/dev/null || fail "no systemd-analyze (scripts/install-deps test installs systemd)"
+mkdir "$T/units"
+sed "s|^ExecStart=@CMAKE_INSTALL_FULL_BINDIR@/pgbak|ExecStart=$PGBAK_BIN|" "$service" >"$T/units/pgbak-sync@.service"
+cp "$timer" "$T/units/"
+ln -s pgbak-sync@.service "$T/units/pgbak-sync@15-main.service"
+ln -s pgbak-sync@.timer "$T/units/pgbak-sync@15-main.timer"
+rc=0
+(cd "$T/units" && systemd-analyze verify --man=no pgbak-sync@15-main.service pgbak-sync@15-main.timer) >"$T/verify.out" 2>&1 || rc=$?
+# postgresql@15-main.service is only named (After=, WantedBy=), not required
+grep -v 'postgresql@15-main.service' "$T/verify.out" >"$T/verify.errors" || true
+[[ $rc == 0 && ! -s $T/verify.errors ]] || fail "systemd-analyze verify (exit $rc): $(tr '\n' ' ' <"$T/verify.out")"
+ok "pgbak-sync@.service and .timer pass systemd-analyze verify"
 grep -q '^ExecStart=@CMAKE_INSTALL_FULL_BINDIR@/pgbak -q sync$' "$service" || fail "pgbak-sync@.service does not run 'pgbak -q sync'"
 grep -q '^Environment=PGBAK=/var/lib/pgbak/%I$' "$service" || fail "pgbak-sync@.service: not the default directory /var/lib/pgbak/VERSION/CLUSTER"
 grep -q '^User=postgres$' "$service" || fail "pgbak-sync@.service does not run as postgres"
