@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init
 S=$PGBAK_SRC/scripts
 
-commands=$("$PGBAK_BIN" help | awk '/^Commands:/ {on = 1; next} on && /^$/ {exit} on && /^  [a-z]/ {print $1}' | tr '\n' ' ')
+commands=$("$PGBAK_BIN" help | awk '/^Commands:/ {on = 1; next} on && /^$/ {on = 0} on && /^  [a-z]/ {print $1}' | tr '\n' ' ')
 [[ -n $commands ]] || fail "no commands found in 'pgbak help'"
 
 # ---- cron example
