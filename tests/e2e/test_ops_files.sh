@@ -29,7 +29,7 @@ completions() {
 # words_of LIST: the words of a space-separated list, sorted, on one line.
 words_of() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort | tr '\n' ' ' | sed 's/ $//'; }
 
-commands="init archive-wal wal sync force-sync full-sync wait restore-wal restore verify status check prune keygen help"
+commands="init archive-wal wal sync force-sync full-sync wait restore-wal restore verify status info check prune keygen help"
 globals="-D --dir -c --config -q --quiet -v --verbose --help --version"
 assert_eq "$(words_of "$commands")" "$(completions "")" "commands offered for 'pgbak <TAB>'"
 assert_eq "$(words_of "$globals")" "$(completions -)" "options offered for 'pgbak -<TAB>'"
@@ -39,6 +39,8 @@ assert_match '--json' "$(completions status --)" "'pgbak status --<TAB>'"
 assert_match '--prometheus' "$(completions status --)" "'pgbak status --<TAB>'"
 assert_match '--keep' "$(completions prune --)" "'pgbak prune --<TAB>'"
 assert_match '--dry-run' "$(completions prune --)" "'pgbak prune --<TAB>'"
+assert_match '--keep-within' "$(completions prune --)" "'pgbak prune --<TAB>'"
+assert_match '--remote' "$(completions info --)" "'pgbak info --<TAB>'"
 assert_match '--generation' "$(completions restore --)" "'pgbak restore --<TAB>'"
 assert_match '--generation' "$(completions restore-wal --)" "'pgbak restore-wal --<TAB>'"
 ok "completes commands and options"
