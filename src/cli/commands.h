@@ -26,6 +26,8 @@ int run_verify(Invocation& inv);
 int run_prune(Invocation& inv);
 int run_check(Invocation& inv);
 int run_status(Invocation& inv);
+int run_info(Invocation& inv);
+void add_info_options(boost::program_options::options_description& d);
 void add_status_options(boost::program_options::options_description& d);
 int run_keygen(Invocation& inv);
 void add_check_options(boost::program_options::options_description& d);

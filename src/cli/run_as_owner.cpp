@@ -27,7 +27,7 @@ std::string hint(const std::string& owner, const std::string& dir, const std::st
 
 bool runs_only_as_owner(const std::string& command) {
   for (std::string_view anyone :
-       {"restore", "restore-wal", "status", "verify", "check", "keygen", "help"}) {
+       {"restore", "restore-wal", "status", "info", "verify", "check", "keygen", "help"}) {
     if (command == anyone) return false;
   }
   return true;

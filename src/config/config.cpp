@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "config/config_file.h"
+#include "config/duration.h"
 #include "config/spelling.h"
 #include "io/error.h"
 #include "pgbak_config.h"
@@ -37,6 +38,8 @@ Config default_config() {
       .fetch_retries = PGBAK_DEFAULT_FETCH_RETRIES,
       .prefetch = PGBAK_DEFAULT_PREFETCH,
       .keep = 0,
+      .keep_within = "",
+      .remote_prune = false,
       .encryption_key_file = "",
       .encryption_old_key_files = "",
       .archive_full_disk = "fail",
@@ -67,6 +70,8 @@ po::options_description config_options(Config& c) {
     ("fetch-retries", po::value(&c.fetch_retries)->default_value(c.fetch_retries), "further attempts after a failed scripts/fetch get")
     ("prefetch", po::value(&c.prefetch)->default_value(c.prefetch), "WAL segments restore-wal fetches ahead from the remote copy (0 = none)")
     ("keep", po::value(&c.keep)->default_value(c.keep), "generations the sync keeps after a successful backup run (0 = all)")
+    ("keep-within", po::value(&c.keep_within)->default_value(c.keep_within), "time window the sync keeps restorable after a successful backup run, e.g. 7d, 36h (empty = no window)")
+    ("remote-prune", po::value(&c.remote_prune)->default_value(c.remote_prune, c.remote_prune ? "on" : "off"), "the sync's prune (keep, keep-within) removes old generations from the remote copy too, through scripts/fetch delete")
     ("encryption-key-file", po::value(&c.encryption_key_file)->default_value(c.encryption_key_file), "absolute path of the key new files are encrypted with (empty: no encryption)")
     ("encryption-old-key-files", po::value(&c.encryption_old_key_files)->default_value(c.encryption_old_key_files), "comma-separated key files kept for reading older files")
     ("archive-full-disk", po::value(&c.archive_full_disk)->default_value(c.archive_full_disk), "when $PGBAK is full: fail (PostgreSQL keeps the WAL and retries) or drop (archive-wal drops the file, loudly)")
@@ -184,6 +189,10 @@ void validate_config(const Config& c, const std::function<std::string(const std:
   if (c.log_max_bytes != 0)
     range("log-max-bytes", c.log_max_bytes, kMinLogMaxBytes, kMaxLogMaxBytes);
   range("keep", c.keep, 0, 1000000);
+  if (!c.keep_within.empty() && !parse_duration(c.keep_within)) {
+    bad("keep-within", "must be a whole number and a unit, s, m, h, d or w (e.g. 7d, 36h), not '" +
+                           c.keep_within + "'");
+  }
   if (c.archive_full_disk != "fail" && c.archive_full_disk != "drop") {
     bad("archive-full-disk", "must be fail or drop (not '" + c.archive_full_disk + "')");
   }

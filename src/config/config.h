@@ -29,6 +29,9 @@ struct Config {
   int fetch_retries;     // further attempts after a failed `scripts/fetch get`
   int prefetch;          // segments restore-wal keeps fetched ahead from the remote; 0 = off
   int keep;              // generations kept by the sync after a successful backup run; 0 = keep all
+  // Time window (config/duration.h) that prune keeps restorable, e.g. "7d"; empty: none.
+  std::string keep_within;
+  bool remote_prune;  // the sync's automatic prune applies to the remote copy too (scripts/fetch)
   std::string encryption_key_file;       // empty: new files are stored unencrypted
   std::string encryption_old_key_files;  // comma-separated; read-only keys for rotation
   // "fail" (default): a full $PGBAK makes archive-wal fail. "drop": archive-wal drops the file

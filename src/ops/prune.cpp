@@ -10,35 +10,47 @@
 #include "io/fault.h"
 #include "io/file.h"
 #include "io/tree.h"
+#include "restore/choose_generation.h"
+#include "sync/upload_marks.h"
 
 namespace pgbak {
 namespace {
 
 constexpr const char* kDeletingPrefix = ".deleting.";
 
-bool has_base(const BackupDir& dir, const std::string& gen) {
-  auto g = open_dir_at(dir.fd(), gen, path_join(dir.path(), gen));
-  return g && find_stored(g->get(), kBaseFile).has_value();
-}
-
 }  // namespace
 
-std::vector<std::string> generations_to_prune(const BackupDir& dir, int keep) {
-  if (keep < 1) throw UsageError("--keep must be at least 1");
-  auto gens = dir.generations();
-  auto current = dir.current_name();
-  int complete = 0;
-  for (auto it = gens.rbegin(); it != gens.rend(); ++it) {
-    if (has_base(dir, *it) && ++complete == keep) {
-      std::vector<std::string> older(gens.begin(), it.base() - 1);
-      std::erase(older, current.value_or(""));
-      return older;
+PrunePlan plan_prune(const BackupDir& dir, const RetentionRule& rule, const Config& config,
+                     double now) {
+  std::vector<RetentionCandidate> gens;
+  for (const std::string& name : dir.generations()) {
+    gens.push_back({name, find_stored(dir.fd(), name + "/" + kBaseFile).has_value()});
+  }
+  BaseCandidates bases = local_candidates(dir, config);
+  auto base_end = [&bases](const std::string& name) -> std::optional<double> {
+    try {
+      return bases.read_end(name, bases.read_label(name)).time;
+    } catch (const Error&) {
+      return std::nullopt;  // an unreadable base is no anchor: older generations stay
+    }
+  };
+  PrunePlan plan;
+  UploadMarks marks = read_upload_marks(dir.fd(), dir.path());
+  for (const std::string& name :
+       generations_to_remove(gens, dir.current_name(), rule, now, base_end)) {
+    auto g = dir.try_open_generation(name);
+    uint64_t missing = g ? files_not_uploaded(*g, marks) : 0;
+    if (missing > 0) {
+      plan.not_uploaded.emplace_back(name, missing);
+    } else {
+      plan.remove.push_back(name);
     }
   }
-  return {};
+  return plan;
 }
 
-std::vector<PruneItem> prune_generations(const BackupDir& dir, int keep, bool dry_run) {
+std::vector<PruneItem> prune_generations(const BackupDir& dir,
+                                         const std::vector<std::string>& names, bool dry_run) {
   if (!dry_run) {
     for (const auto& name : list_dir(dir.fd(), dir.path())) {
       if (name.starts_with(kDeletingPrefix))
@@ -46,7 +58,7 @@ std::vector<PruneItem> prune_generations(const BackupDir& dir, int keep, bool dr
     }
   }
   std::vector<PruneItem> removed;
-  for (const auto& gen : generations_to_prune(dir, keep)) {
+  for (const auto& gen : names) {
     std::string path = path_join(dir.path(), gen);
     PruneItem item{gen, tree_bytes(path)};
     if (!dry_run) {

@@ -5,7 +5,6 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <optional>
 #include <sstream>
 
@@ -14,6 +13,7 @@
 #include "io/file.h"
 #include "io/tree.h"
 #include "ops/human.h"
+#include "ops/json.h"
 #include "state/state_file.h"
 #include "sync/upload_marks.h"
 
@@ -49,43 +49,11 @@ void scan_generation(const Generation& g, StatusReport& r) {
   }
 }
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
-std::string json_string_or_null(const std::optional<std::string>& s) {
-  return s ? json_string(*s) : "null";
-}
-
 // The recorded error while it still stands: a success since then (no consecutive failures)
 // resolved it.
 std::optional<std::string> unresolved_error(const SyncStatus& s) {
   if (s.consecutive_failures == 0 || s.last_error.empty()) return std::nullopt;
   return s.last_error;
-}
-
-std::string json_list(const std::vector<std::string>& v) {
-  std::string out = "[";
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + json_string(v[i]);
-  return out + "]";
-}
-
-// A unix time, or JSON null when unknown (0).
-std::string json_time(int64_t t) {
-  return t > 0 ? std::to_string(t) : "null";
 }
 
 // A Prometheus label value: backslash, double quote and line feed escaped.

@@ -44,23 +44,18 @@ std::optional<BackupHistory> parse_backup_history(std::string_view text) {
   return h;
 }
 
-BackupEnd find_backup_end(const Generation& gen, const BackupLabel& label, const Config& config) {
+BackupEnd backup_end_from_history(const std::vector<std::string>& wal_stored,
+                                  const BackupLabel& label, const StoredTextReader& read_text) {
   BackupEnd end;
   std::string prefix = label.start_wal_file + ".";
-  for (const std::string& name : list_dir(gen.wal_dir.get(), gen.path)) {
+  for (const std::string& name : wal_stored) {
     auto original = original_name(name, ".zst");
     if (label.start_wal_file.empty() || !original || !original->starts_with(prefix) ||
         !original->ends_with(".backup")) {
       continue;
     }
-    TextSink text;
-    try {
-      read_stored_file(config, gen.wal_dir.get(), name, path_join(gen.path, name),
-                       stored_identity(gen.name, wal_relative(name)), text);
-    } catch (const Error&) {
-      continue;  // unreadable: verify reports it; the fallback below is on the safe side
-    }
-    auto history = parse_backup_history(text.text);
+    auto text = read_text(name);
+    auto history = text ? parse_backup_history(*text) : std::nullopt;
     if (!history || history->start_lsn != label.start_lsn || !history->stop_lsn ||
         !history->stop_time) {
       continue;
@@ -70,6 +65,23 @@ BackupEnd find_backup_end(const Generation& gen, const BackupLabel& label, const
     end.from_history = true;
     return end;
   }
+  return end;
+}
+
+BackupEnd find_backup_end(const Generation& gen, const BackupLabel& label, const Config& config) {
+  BackupEnd end = backup_end_from_history(
+      list_dir(gen.wal_dir.get(), gen.path), label,
+      [&](const std::string& name) -> std::optional<std::string> {
+        TextSink text;
+        try {
+          read_stored_file(config, gen.wal_dir.get(), name, path_join(gen.path, name),
+                           wal_identity(gen.name, name), text);
+        } catch (const Error&) {
+          return std::nullopt;  // unreadable: verify reports it; the fallback is on the safe side
+        }
+        return text.text;
+      });
+  if (end.from_history) return end;
   struct stat st;
   if (auto base = find_stored(gen.dir.get(), kBaseFile);
       base && ::fstatat(gen.dir.get(), base->c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {

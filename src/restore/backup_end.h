@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config.h"
 #include "repo/backup_dir.h"
@@ -28,6 +30,16 @@ struct BackupEnd {
   std::optional<double> time;   // at or after the real end
   bool from_history = false;    // from the archived .backup file (else: the base file's mtime)
 };
+
+// Reads the text of a stored file of a generation's pg_wal/ (e.g. "NAME.backup.zst"), decrypted and
+// decompressed; nullopt when it cannot be read.
+using StoredTextReader = std::function<std::optional<std::string>(const std::string& stored)>;
+
+// The end of a base backup from the backup history file among `wal_stored` (stored names in the
+// generation's pg_wal/) that belongs to `label` (same start segment and START WAL LOCATION), the
+// stop time rounded up to the next second; unknown (empty) without a readable one.
+BackupEnd backup_end_from_history(const std::vector<std::string>& wal_stored,
+                                  const BackupLabel& label, const StoredTextReader& read_text);
 
 // The end of the generation's base backup: from the backup history file the server archived
 // into the generation when the backup ended (its START WAL LOCATION is the label's), with the

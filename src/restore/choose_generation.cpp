@@ -56,16 +56,20 @@ std::vector<std::string> generations_with_base(const BackupDir& dir) {
   return out;
 }
 
+BaseCandidates local_candidates(const BackupDir& dir, const Config& config) {
+  return BaseCandidates{generations_with_base(dir),
+                        [&dir, &config](const std::string& name) {
+                          return read_base_label(dir.open_generation(name), config);
+                        },
+                        [&dir, &config](const std::string& name, const BaseInfo& info) {
+                          return find_backup_end(dir.open_generation(name), *info.label, config);
+                        },
+                        "'" + dir.path() + "'"};
+}
+
 ChosenGeneration choose_generation(const BackupDir& dir, const GenerationChoice& choice,
                                    const Config& config) {
-  BaseCandidates local{
-      generations_with_base(dir),
-      [&](const std::string& name) { return read_base_label(dir.open_generation(name), config); },
-      [&](const std::string& name, const BaseInfo& info) {
-        return find_backup_end(dir.open_generation(name), *info.label, config);
-      },
-      "'" + dir.path() + "'"};
-  return choose_among(local, choice);
+  return choose_among(local_candidates(dir, config), choice);
 }
 
 }  // namespace pgbak

@@ -50,8 +50,11 @@ ChosenGeneration choose_among(const BaseCandidates& candidates, const Generation
 // The generations of the backup directory that have a base backup (plain or encrypted).
 std::vector<std::string> generations_with_base(const BackupDir& dir);
 
-// choose_among the local generations (the end from find_backup_end), decrypting with the
-// configured keys where the base is encrypted.
+// The local generations with a base as candidates: labels from read_base_label, ends from
+// find_backup_end, decrypting with the configured keys where the base is encrypted.
+BaseCandidates local_candidates(const BackupDir& dir, const Config& config);
+
+// choose_among the local_candidates.
 ChosenGeneration choose_generation(const BackupDir& dir, const GenerationChoice& choice,
                                    const Config& config);
 

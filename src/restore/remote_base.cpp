@@ -5,6 +5,7 @@
 #include "crypto/storage.h"
 #include "io/error.h"
 #include "remote/remote_sums.h"
+#include "remote/remote_text.h"
 
 namespace pgbak {
 namespace {
@@ -46,8 +47,19 @@ BaseCandidates RemoteBases::candidates() const {
   for (const auto& gen : listing_.generations()) {
     if (gen.stored(kBaseFile)) out.with_base.push_back(gen.name);
   }
-  // The remote backup history files are not fetched: where a base ended stays unknown.
-  out.read_end = [](const std::string&, const BaseInfo&) { return BackupEnd{}; };
+  // From the backup history file the server archived when the backup ended; unknown without one
+  // (no fallback to a file time: the listing has none).
+  out.read_end = [this](const std::string& name, const BaseInfo& info) {
+    const RemoteGeneration& gen = generation(name);
+    std::vector<std::string> wal_stored;
+    std::string wal_prefix = std::string(kWalDir) + "/";
+    for (const std::string& rel : gen.files) {
+      if (rel.starts_with(wal_prefix)) wal_stored.push_back(rel.substr(wal_prefix.size()));
+    }
+    return backup_end_from_history(wal_stored, *info.label, [&](const std::string& stored) {
+      return read_text(name, wal_prefix + stored);
+    });
+  };
   out.read_label = [this](const std::string& name) {
     const RemoteGeneration& gen = generation(name);
     std::string stored = stored_base(gen);
@@ -64,6 +76,11 @@ BaseCandidates RemoteBases::candidates() const {
   };
   out.where = "the remote copy (" + fetch_.describe({"list"}) + ")";
   return out;
+}
+
+std::optional<std::string> RemoteBases::read_text(const std::string& name,
+                                                  const std::string& rel) const {
+  return fetch_stored_text(fetch_, config_, generation(name), rel);
 }
 
 BaseStream RemoteBases::base(const std::string& name) const {

@@ -3,6 +3,7 @@
 // chosen base streamed through `scripts/fetch get` into the extraction, never stored whole.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "config/config.h"
@@ -19,8 +20,15 @@ class RemoteBases {
   // Lists the remote (through the directory's scripts/fetch).
   RemoteBases(const BackupDir& dir, const Config& config);
 
-  // For choose_among.
+  // For choose_among: labels read from the start of each base, ends from the remote backup
+  // history files.
   BaseCandidates candidates() const;
+  // What `fetch list` printed, as generations.
+  const RemoteListing& listing() const { return listing_; }
+  // The original text of a small stored file of a generation (fetch_stored_text).
+  std::optional<std::string> read_text(const std::string& generation, const std::string& rel) const;
+  // The fetch script, for what else a caller runs through it (e.g. `fetch delete`).
+  const FetchScript& fetch() const { return fetch_; }
   // The generation's base as a stream, with its digest from the remote SHA256SUMS.
   BaseStream base(const std::string& generation) const;
 

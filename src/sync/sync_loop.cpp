@@ -11,6 +11,7 @@
 #include "io/error.h"
 #include "io/fault.h"
 #include "ops/prune.h"
+#include "ops/remote_prune.h"
 #include "repo/leftovers.h"
 #include "restore/base_backup.h"
 #include "sync/backfill.h"
@@ -149,16 +150,31 @@ class Loop {
     }
   }
 
-  // The `keep` setting: housekeeping after an upload, so its failure is logged, not retried.
+  // The `keep` and `keep-within` settings (and with `remote-prune`, the remote copy too):
+  // housekeeping after an upload, so a failure is logged, not retried.
   void prune_after_success() {
-    if (ctx_.config.keep < 1) return;
+    RetentionRule rule;
     try {
-      for (const auto& item : prune_generations(ctx_.dir, ctx_.config.keep, false)) {
+      rule = retention_rule(ctx_.config.keep, ctx_.config.keep_within);
+      if (!rule.any()) return;
+      double now = static_cast<double>(std::time(nullptr));
+      PrunePlan plan = plan_prune(ctx_.dir, rule, ctx_.config, now);
+      for (const auto& item : prune_generations(ctx_.dir, plan.remove, false)) {
         ctx_.log.info("pruned generation " + item.generation + " (" + std::to_string(item.bytes) +
                       " bytes)");
       }
     } catch (const Error& e) {
       ctx_.log.error(std::string("cannot prune: ") + e.what());
+    }
+    if (!ctx_.config.remote_prune || !rule.any()) return;
+    try {
+      RemoteBases remote(ctx_.dir, ctx_.config);
+      double now = static_cast<double>(std::time(nullptr));
+      remove_remote_generations(
+          remote.fetch(), plan_remote_prune(remote, rule, ctx_.dir.current_name(), now),
+          [this](const std::string& name) { ctx_.log.info("pruned remote generation " + name); });
+    } catch (const Error& e) {
+      ctx_.log.error(std::string("cannot prune the remote copy: ") + e.what());
     }
   }
 

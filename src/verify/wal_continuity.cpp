@@ -98,7 +98,7 @@ ContinuityResult check_continuity(const ContinuityInput& in) {
     if (to > last || !any) line += ", needed to make the base backup consistent";
     r.problems.push_back(line);
   };
-  bool in_gap = false;
+  bool in_gap = false, gap_seen = false;
   uint32_t gap_tli = 0;
   uint64_t gap_from = 0;
   for (uint64_t seg = start_seg; seg <= end; ++seg) {
@@ -108,6 +108,10 @@ ContinuityResult check_continuity(const ContinuityInput& in) {
       report_gap(gap_tli, gap_from, seg - 1);
       in_gap = false;
     }
+    if (!present && !gap_seen) {
+      gap_seen = true;
+      if (seg > start_seg) r.continuous_end = seg - 1;
+    }
     if (!present && !in_gap) {
       in_gap = true;
       gap_tli = tli;
@@ -115,6 +119,8 @@ ContinuityResult check_continuity(const ContinuityInput& in) {
     }
   }
   if (in_gap) report_gap(gap_tli, gap_from, end);
+  if (!gap_seen) r.continuous_end = end;
+  if (r.continuous_end) r.continuous_tli = expected_tli(*r.continuous_end);
   r.last_segment = any ? last : start_seg - 1;
   r.last_tli = expected_tli(end);
   return r;

@@ -31,6 +31,10 @@ struct ContinuityResult {
   uint64_t last_segment = 0;  // newest segment on the path (first_segment - 1 if none)
   uint32_t last_tli = 0;
   uint64_t segments_on_path = 0;
+  // The newest segment replay reaches from the backup's start before the first missing one (on
+  // timeline continuous_tli); nullopt when the start segment itself is missing.
+  std::optional<uint64_t> continuous_end;
+  uint32_t continuous_tli = 0;
   std::vector<std::string> problems;  // one line each: gaps and unfollowable switches
 };
 

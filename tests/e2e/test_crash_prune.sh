@@ -31,6 +31,10 @@ make_generations() {
     as_pg cp -a "$T/template/$g" "$PGBAK/$g"
   done
   as_pg ln -sfn "${G[3]}" "$PGBAK/current"
+  # Uploaded whole, as a successful backup-script run records it (prune keeps what is not).
+  for g in "${G[@]}"; do
+    echo "$g $(grep -c . "$PGBAK/$g/SHA256SUMS") $(sha256sum <"$PGBAK/$g/SHA256SUMS" | cut -d' ' -f1)"
+  done | as_pg tee "$PGBAK/sync.uploaded" >/dev/null
 }
 # tree_sum GEN: one digest of every name and byte under the generation.
 tree_sum() {

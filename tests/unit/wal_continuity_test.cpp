@@ -33,6 +33,18 @@ BOOST_AUTO_TEST_CASE(continuous_single_timeline) {
   BOOST_TEST(r.last_segment == 9u);
   BOOST_TEST(r.segments_on_path == 7u);
   BOOST_TEST(describe_path(r) == "1");
+  BOOST_TEST(r.continuous_end.value_or(0) == 9u);
+  BOOST_TEST(r.continuous_tli == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(continuous_end_stops_at_the_first_gap) {
+  auto in = base_at(3);
+  add(in, 1, 3, 4);
+  add(in, 1, 6, 8);
+  BOOST_TEST(check_continuity(in).continuous_end.value_or(0) == 4u);
+  auto missing_start = base_at(3);
+  add(missing_start, 1, 4, 8);
+  BOOST_TEST(!check_continuity(missing_start).continuous_end.has_value());
 }
 
 BOOST_AUTO_TEST_CASE(reports_each_gap_once) {
