@@ -52,3 +52,15 @@ standby_archived() {
 generation_count() {
   find "${1:-$PGBAK}" -mindepth 1 -maxdepth 1 -type d -regex '.*/[0-9]+' | wc -l
 }
+
+# snapshots_from DIR NAME: `pgbak init` of the backup directory DIR, whose snapshots come from
+# cluster NAME (conninfo in its pgbak.conf) and whose generations start only where the test makes
+# them (no snapshot heuristic).
+snapshots_from() {
+  PGBAK=$1 pgbak_init
+  {
+    echo "snapshot-min-wal-files = 1000000"
+    echo "conninfo = host=$T/$2.sock port=$(<"$T/$2.port") dbname=postgres"
+  } >"$1/pgbak.conf"
+  chmod 644 "$1/pgbak.conf"
+}

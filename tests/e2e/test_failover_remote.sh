@@ -22,15 +22,11 @@ make_base
 gen1=$(readlink "$PGBAK/current")
 
 # The standby's own backup directory: the same upload script and settings; snapshots of itself.
+# (archive_mode = on: a standby archives nothing until it is promoted.)
 PGBAK_NEW=$T/pgbak.new
-PGBAK=$PGBAK_NEW pgbak_init
-use_local_remote "$PGBAK_NEW"
 PGBAK=$PGBAK_NEW start_standby standby main
-{
-  echo "snapshot-min-wal-files = 1000000"
-  echo "conninfo = host=$T/standby.sock port=$(<"$T/standby.port") dbname=postgres"
-} >"$PGBAK_NEW/pgbak.conf"
-chmod 644 "$PGBAK_NEW/pgbak.conf"
+snapshots_from "$PGBAK_NEW" standby
+use_local_remote "$PGBAK_NEW"
 
 cluster_pgbench main -c 2 -T 2 >>"$T/pgbench.log" 2>&1
 cluster_psql main -c 'INSERT INTO marks SELECT generate_series(1, 100)'

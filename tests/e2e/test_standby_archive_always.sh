@@ -42,12 +42,7 @@ ok "restore of $gen1: rows match the primary"
 # The standby alone archives into its own $PGBAK (archive.sh is read at every call); the primary
 # keeps archiving into its own. Snapshots come from the standby.
 PGBAK_S=$T/pgbak.standby
-PGBAK=$PGBAK_S pgbak_init
-{
-  echo "snapshot-min-wal-files = 1000000"
-  echo "conninfo = host=$T/standby.sock port=$(<"$T/standby.port") dbname=postgres"
-} >"$PGBAK_S/pgbak.conf"
-chmod 644 "$PGBAK_S/pgbak.conf"
+snapshots_from "$PGBAK_S" standby
 sed -i "s|-D $(printf %q "$PGBAK") |-D $(printf %q "$PGBAK_S") |" "$T/standby.archive.sh"
 grep -qF -- "$PGBAK_S" "$T/standby.archive.sh" || fail "the standby's archive command was not redirected"
 # tick: the primary writes and switches WAL. A backup from a standby archiving with
