@@ -1,6 +1,7 @@
 #include "repo/lineage.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <span>
 
@@ -89,6 +90,15 @@ std::vector<std::string> lineage(const BackupDir& dir, const std::string& chosen
   for (auto it = at; it != starts.end(); ++it) {
     if (it->second == at->second) out.push_back(it->first);
   }
+  return out;
+}
+
+std::vector<std::string> wal_search_order(const BackupDir& dir, const std::string& chosen) {
+  dir.open_generation(chosen);  // throws with the reason if it is not there
+  auto members = lineage_members(dir, chosen);
+  auto at = std::find(members.begin(), members.end(), chosen);
+  std::vector<std::string> out(at, members.end());
+  out.insert(out.end(), std::make_reverse_iterator(at), members.rend());
   return out;
 }
 

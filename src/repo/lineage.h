@@ -39,6 +39,14 @@ void adopt_side_generation(const Generation& g, const std::string& why);
 // continues the history `chosen`'s base belongs to. Throws if `chosen` does not exist.
 std::vector<std::string> lineage(const BackupDir& dir, const std::string& chosen);
 
+// The generations restore-wal reads for a restore of `chosen`, in order: its lineage (above), then
+// the older generations of that lineage, newest first. They hold pieces of the same history, so
+// an older one only adds what the others lack: a timeline switch archived before `chosen` began,
+// or, in a remote copy that two hosts uploaded to (a failover), WAL that the new primary archived
+// into a generation named before the old primary's last one (its clock was behind).
+// Throws if `chosen` does not exist.
+std::vector<std::string> wal_search_order(const BackupDir& dir, const std::string& chosen);
+
 // The first generation of the lineage that `gen` belongs to (itself if it starts a history).
 std::string lineage_start(const BackupDir& dir, const std::string& gen);
 // Every generation of that lineage, older ones included, oldest first.

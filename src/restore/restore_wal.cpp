@@ -44,12 +44,12 @@ std::optional<Found> open_in(const BackupDir& dir, const std::string& name,
   return std::nullopt;
 }
 
-// With the generation being restored: the first copy in its lineage (the generation, then the
-// newer ones that continue its history; see repo/lineage.h). Within one lineage a name never has
-// two different contents (a different copy starts a new history).
+// With the generation being restored: the first copy in its lineage (the generation, the newer
+// ones that continue its history, then the older ones; see repo/lineage.h). Within one lineage a
+// name never has two different contents (a different copy starts a new history).
 std::optional<Found> find_in_lineage(const BackupDir& dir, const std::string& chosen,
                                      const std::string& stored) {
-  for (const std::string& gen : lineage(dir, chosen)) {
+  for (const std::string& gen : wal_search_order(dir, chosen)) {
     if (auto found = open_in(dir, gen, stored)) return found;
   }
   return std::nullopt;

@@ -69,4 +69,11 @@ std::vector<std::string> backfill_base_wal(const BackupDir& dir, const Generatio
   return linked;
 }
 
+bool base_start_unreachable(const Generation& gen, const std::string& start_wal_file) {
+  auto start = parse_wal_name(start_wal_file);
+  if (!start || start->kind != WalKind::kSegment) return false;
+  auto have = segments_of(list_dir(gen.wal_dir.get(), gen.path), start_wal_file.substr(0, 8));
+  return !have.count(start_wal_file) && have.upper_bound(start_wal_file) != have.end();
+}
+
 }  // namespace pgbak

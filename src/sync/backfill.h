@@ -19,4 +19,11 @@ namespace pgbak {
 std::vector<std::string> backfill_base_wal(const BackupDir& dir, const Generation& gen,
                                            const std::string& start_wal_file);
 
+// True when `gen` holds a later segment of the timeline `start_wal_file` names but not that one
+// (after backfill_base_wal): the generation began after the base's start and no older generation
+// has the WAL from there, so it will never be here and the base cannot be restored. (A backup
+// from a standby archiving with archive_mode = always into a new directory: it starts at the
+// standby's last restartpoint, from before the first WAL archived here.)
+bool base_start_unreachable(const Generation& gen, const std::string& start_wal_file);
+
 }  // namespace pgbak

@@ -1,15 +1,19 @@
 #include "sync/sync_loop.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <ctime>
 #include <map>
 #include <optional>
 
+#include "io/durable_writer.h"
 #include "io/error.h"
 #include "io/fault.h"
+#include "io/file.h"
 #include "ops/prune.h"
 #include "ops/remote_prune.h"
 #include "repo/leftovers.h"
@@ -94,6 +98,9 @@ class Loop {
       add_running_state(ctx_.state, work);
       step_ = "snapshot";
       Snapshot snap = take_snapshot(ctx_.dir, ctx_.state, ctx_.config, ctx_.log, ctx_.echo);
+      Generation gen = ctx_.dir.open_generation(snap.generation);
+      link_older_wal(gen);
+      refuse_unreachable_base(gen, snap);
       status_.last_snapshot = std::time(nullptr);
       ctx_.log.info("snapshot: " + snap.base_file +
                     (snap.digests.size() > 1
@@ -105,9 +112,7 @@ class Loop {
       // after a backup-script run for the previous generation (which may fail for a while): a
       // server-compressed base has no zstd checksum of its own, and restore checks it against
       // this. A crash before this line leaves it to the archive step, which hashes the file.
-      Generation gen = ctx_.dir.open_generation(snap.generation);
       log_checksums(gen, snap.digests);
-      link_older_wal(gen);
     }
     if (work & kArchive) {
       step_ = "backup script";
@@ -137,6 +142,36 @@ class Loop {
       ctx_.log.error(std::string("cannot link the base's older WAL into generation ") + gen.name +
                      ": " + e.what());
     }
+  }
+
+  // A base whose start WAL is nowhere here cannot be restored (see base_start_unreachable): its
+  // files go (nothing has listed or uploaded them yet; the base first, so that the generation has
+  // none) and the snapshot fails, to be retried with backoff.
+  void refuse_unreachable_base(const Generation& gen, const Snapshot& snap) {
+    std::string start;
+    try {
+      BaseInfo info = read_base_label(gen, ctx_.config);
+      if (info.label) start = info.label->start_wal_file;
+    } catch (const Error&) {
+      return;  // logged by link_older_wal; verify names what is wrong with the base
+    }
+    if (!base_start_unreachable(gen, start)) return;
+    std::vector<std::string> files{snap.base_file};
+    for (const auto& entry : snap.digests) {
+      if (entry.first != snap.base_file) files.push_back(entry.first);
+    }
+    for (const std::string& file : files) {
+      if (::unlinkat(gen.dir.get(), file.c_str(), 0) != 0 && errno != ENOENT) {
+        throw_sys("cannot remove", path_join(gen.path, file));
+      }
+    }
+    fsync_dir(gen.dir.get(), gen.path);
+    throw Error("the snapshot of generation " + gen.name +
+                " cannot be restored: its base starts at " + start +
+                ", before the first WAL archived into it, and no older generation holds " +
+                "that WAL (HINT: a backup from a standby starts at the standby's last " +
+                "restartpoint; a retry succeeds once the standby has made one after archiving " +
+                "here began, after the primary's next checkpoint)");
   }
 
   // Temp files of killed processes: housekeeping, so a failure is logged and the sync goes on.

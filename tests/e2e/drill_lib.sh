@@ -11,8 +11,14 @@ start_local_remote() {
   as_pg mkdir -m 700 "$T/remote"
   echo "PGBAK_RSYNC_TARGET=$T/remote" >"$T/backup.env"
   start_main 1
-  ln -sfn "$SCRIPT" "$PGBAK/scripts/backup"
-  as_pg install -m 600 "$T/backup.env" "$PGBAK/scripts/backup.env"
+  use_local_remote "$PGBAK"
+}
+
+# use_local_remote DIR: the backup directory DIR uploads to that destination too: its
+# scripts/backup is SCRIPT, its scripts/backup.env a copy of $T/backup.env.
+use_local_remote() {
+  ln -sfn "$SCRIPT" "$1/scripts/backup"
+  as_pg install -m 600 "$T/backup.env" "$1/scripts/backup.env"
 }
 
 # drill_newdir DIR SCRIPT ENV: a backup directory holding only scripts/fetch (a link to SCRIPT)

@@ -7,26 +7,13 @@
 # crosses the switch to the new timeline's rows.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/restore_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/standby_lib.sh"
 e2e_init
 start_main 1
 make_base
 gen1=$(readlink "$PGBAK/current")
-_e2e_with main as_pg pg_basebackup -D "$T/standby.data" -R -X stream -c fast >"$T/standby.basebackup.out" 2>&1 ||
-  fail "pg_basebackup of the standby failed: $(cat "$T/standby.basebackup.out")"
 PGBAK_NEW=$T/pgbak.new
-PGBAK=$PGBAK_NEW cluster_configure standby
-cluster_start standby
-assert_eq t "$(cluster_psql standby -c 'SELECT pg_is_in_recovery()')" "the standby is in recovery"
-
-# caught_up: the standby has replayed everything the primary wrote so far.
-caught_up() {
-  local lsn deadline=$((SECONDS + 60))
-  lsn=$(cluster_psql main -c 'SELECT pg_current_wal_lsn()')
-  until [[ $(cluster_psql standby -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'") == t ]]; do
-    ((SECONDS < deadline)) || fail "the standby did not replay up to $lsn"
-    sleep 0.2
-  done
-}
+PGBAK=$PGBAK_NEW start_standby standby main
 
 # Snapshots from the standby: conninfo names it.
 echo "conninfo = host=$T/standby.sock port=$(<"$T/standby.port") dbname=postgres" >>"$PGBAK/pgbak.conf"
@@ -43,7 +30,7 @@ assert_exit 0 pgbak_run verify "$gen2"
 assert_match "generation $gen2: .*: ok" "$LAST_STDOUT"
 ok "snapshot from the standby into generation $gen2 (WAL archived by the primary); verify passes"
 sums=$(table_sums main)
-caught_up
+caught_up standby main
 restore_and_start from_standby --generation "$gen2"
 assert_no_file "$T/from_standby.data/standby.signal" "the standby's standby.signal is left out"
 assert_eq "$sums" "$(table_sums from_standby)" "rows restored from the standby's snapshot"
@@ -54,12 +41,11 @@ ok "restore of generation $gen2 (standby's base, primary's WAL): rows match"
 # everything; the DBA gives the standby a copy of the archive (here: of the local one; in
 # production a download of the remote copy), then promotes it.
 cluster_pgbench main -c 2 -T 2 >>"$T/pgbench.log" 2>&1
-caught_up
+caught_up standby main
 cluster_stop main fast
 pgbak_run wait 120 || fail "the sync did not finish"
 cp -a "$PGBAK" "$PGBAK_NEW"
-as_pg pg_ctl -D "$T/standby.data" promote -w -t 60 >/dev/null || fail "promotion failed"
-wait_recovered standby
+promote standby
 cluster_psql standby -c 'SELECT pg_switch_wal()' >/dev/null
 cluster_pgbench standby -c 2 -T 2 >>"$T/pgbench.log" 2>&1
 sums_new=$(table_sums standby)
