@@ -1,16 +1,30 @@
 #include "restore/wal_spool.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <span>
+#include <thread>
 
+#include "io/durable_writer.h"
 #include "io/error.h"
 #include "io/file.h"
 #include "io/tree.h"
 
 namespace pgbak {
+namespace {
+
+constexpr const char* kLockFile = ".lock";
+constexpr const char* kSourceFile = ".source";
+constexpr const char* kFetchingPrefix = ".fetching.";
+// How often restore-wal looks whether the prefetcher is done with the file it waits for.
+constexpr auto kTakePoll = std::chrono::milliseconds(2);
+
+}  // namespace
 
 WalSpool::WalSpool(int dest_dir, const std::string& dest_dir_path, bool create)
     : path_(path_join(dest_dir_path, kSpoolDir)) {
@@ -26,6 +40,62 @@ bool WalSpool::take(const std::string& name, int dest_dir, const std::string& de
   if (::renameat(fd_.get(), name.c_str(), dest_dir, dest_name.c_str()) == 0) return true;
   if (errno == ENOENT) return false;
   throw_sys("cannot move the prefetched", path_join(path_, name));
+}
+
+bool WalSpool::take_waiting(const std::string& name, int dest_dir,
+                            const std::string& dest_name) const {
+  if (!exists()) return false;
+  for (;;) {
+    if (take(name, dest_dir, dest_name)) return true;
+    // A prefetcher killed mid-fetch leaves its mark, but not its lock.
+    if (!has(kFetchingPrefix + name) || !locked()) return take(name, dest_dir, dest_name);
+    std::this_thread::sleep_for(kTakePoll);
+  }
+}
+
+bool WalSpool::serves(const std::string& source) const {
+  if (!exists()) return false;
+  try {
+    return read_small_file(fd_.get(), kSourceFile, path_join(path_, kSourceFile)) == source;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+void WalSpool::claim(const std::string& source) const {
+  if (serves(source)) return;
+  // Files of another source (a restore_command naming another generation): none may be served.
+  for (const std::string& name : list_dir(fd_.get(), path_)) {
+    auto wal = parse_wal_name(name);
+    if (wal && wal->kind == WalKind::kSegment) ::unlinkat(fd_.get(), name.c_str(), 0);
+  }
+  DurableWriter out(fd_.get(), kSourceFile, path_join(path_, kSourceFile));
+  out.write(std::as_bytes(std::span(source.data(), source.size())));
+  out.commit_replace(false);
+}
+
+UniqueFd WalSpool::try_lock() const {
+  UniqueFd lock = openat_or_throw(fd_.get(), kLockFile, O_RDWR | O_CREAT | O_NOFOLLOW,
+                                  path_join(path_, kLockFile));
+  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) return UniqueFd();
+  return lock;
+}
+
+bool WalSpool::locked() const {
+  if (!exists()) return false;
+  auto lock = try_open_regular_at(fd_.get(), kLockFile, O_RDONLY, path_join(path_, kLockFile));
+  if (!lock) return false;
+  return ::flock(lock->get(), LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+}
+
+void WalSpool::mark_fetching(const std::string& name) const {
+  std::string mark = kFetchingPrefix + name;
+  UniqueFd fd = openat_or_throw(fd_.get(), mark, O_WRONLY | O_CREAT | O_NOFOLLOW,
+                                path_join(path_, mark));
+}
+
+void WalSpool::unmark_fetching(const std::string& name) const {
+  ::unlinkat(fd_.get(), (kFetchingPrefix + name).c_str(), 0);
 }
 
 bool WalSpool::has(const std::string& name) const {
