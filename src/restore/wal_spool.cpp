@@ -23,6 +23,10 @@ constexpr const char* kSourceFile = ".source";
 constexpr const char* kFetchingPrefix = ".fetching.";
 // How often restore-wal looks whether the prefetcher is done with the file it waits for.
 constexpr auto kTakePoll = std::chrono::milliseconds(2);
+// A removed spool's hidden name, and how long its removal waits for a prefetcher's last write.
+constexpr const char* kGonePrefix = ".pgbak-prefetch.gone.";
+constexpr int kRemoveAttempts = 50;
+constexpr auto kRemoveRetry = std::chrono::milliseconds(20);
 
 }  // namespace
 
@@ -33,6 +37,9 @@ WalSpool::WalSpool(int dest_dir, const std::string& dest_dir_path, bool create)
   }
   auto dir = open_dir_at(dest_dir, kSpoolDir, path_);
   if (dir) fd_ = std::move(*dir);
+  int parent = ::fcntl(dest_dir, F_DUPFD_CLOEXEC, 0);
+  if (parent < 0) throw_sys("cannot duplicate the descriptor of", dest_dir_path);
+  parent_.reset(parent);
 }
 
 bool WalSpool::take(const std::string& name, int dest_dir, const std::string& dest_name) const {
@@ -125,17 +132,39 @@ void WalSpool::drop_before(const WalName& requested) const {
 }
 
 void WalSpool::remove(int dest_dir) const {
-  if (!exists()) return;
-  try {
-    remove_tree(dest_dir, kSpoolDir, path_);
-  } catch (const Error&) {
-    // A prefetcher added a file meanwhile: the next call removes what is left.
+  // First out of the way under a hidden name, at once: a prefetcher still writing into it (it
+  // stops at its next segment) cannot make the spool's name outlive this call.
+  if (exists()) {
+    std::string gone = std::string(kGonePrefix) + std::to_string(::getpid()) + "." +
+                       std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+    if (::renameat(dest_dir, kSpoolDir, dest_dir, gone.c_str()) != 0 && errno != ENOENT) {
+      return;  // e.g. a read-only directory: nothing to serve from there either
+    }
+  }
+  // Then what this and earlier calls moved away, as far as nothing is written into it any more.
+  std::string dir_path = path_.substr(0, path_.size() - std::string(kSpoolDir).size());
+  for (int attempt = 0; attempt < kRemoveAttempts; ++attempt) {
+    bool left = false;
+    for (const std::string& name : list_dir(dest_dir, dir_path)) {
+      if (!name.starts_with(kGonePrefix)) continue;
+      try {
+        remove_tree(dest_dir, name, dir_path + name);
+      } catch (const Error&) {
+        left = true;
+      }
+    }
+    if (!left) return;
+    std::this_thread::sleep_for(kRemoveRetry);
   }
 }
 
 bool WalSpool::removed() const {
   struct stat st;
-  return !exists() || ::fstat(fd_.get(), &st) != 0 || st.st_nlink == 0;
+  if (!exists() || ::fstat(fd_.get(), &st) != 0 || st.st_nlink == 0) return true;
+  // Moved away by remove(): the spool's name is no longer this directory.
+  struct stat named;
+  return ::fstatat(parent_.get(), kSpoolDir, &named, AT_SYMLINK_NOFOLLOW) != 0 ||
+         named.st_ino != st.st_ino || named.st_dev != st.st_dev;
 }
 
 }  // namespace pgbak

@@ -53,8 +53,9 @@ class WalSpool {
   // `requested`: those before it on its timeline, and those of other timelines.
   void drop_before(const WalName& requested) const;
   // Removes the spool (the server asked for a file there is none of: recovery is ending, or a
-  // standby waits for more). A prefetcher writing into it then fails and stops.
-  // Best effort: what a prefetcher adds meanwhile is removed by the next call.
+  // standby waits for more): its name goes at once, and a prefetcher stops at its next segment.
+  // What a prefetcher still writes for a moment is waited for a second, else removed by the next
+  // call.
   void remove(int dest_dir) const;
   // Whether the spool was removed since it was opened.
   bool removed() const;
@@ -62,6 +63,7 @@ class WalSpool {
  private:
   std::string path_;
   UniqueFd fd_;
+  UniqueFd parent_;  // the directory holding it
 };
 
 }  // namespace pgbak

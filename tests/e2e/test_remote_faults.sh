@@ -60,6 +60,9 @@ as_pg ln -s "$T/fetch" "$NEW/scripts/fetch"
 echo "PGBAK_RSYNC_TARGET=$T/remote" | as_pg tee "$NEW/scripts/backup.env" >/dev/null
 printf 'fetch-retries = 1\nprefetch = 2\n' | as_pg tee "$NEW/pgbak.conf" >/dev/null
 : >"$T/calls.log" && chmod 666 "$T/calls.log"
+# running PID: the process exists and is not a zombie (a killed script's orphaned child is reaped
+# by whoever adopted it, maybe later).
+running() { [[ -r /proc/$1/stat ]] && [[ $(cut -d')' -f2 "/proc/$1/stat" 2>/dev/null | cut -d' ' -f2) != Z ]]; }
 fault() {
   echo "$1" >"$T/fault" && echo "$2" >"$T/fault.match" && : >"$T/fault.log"
   chmod 666 "$T/fault" "$T/fault.match" "$T/fault.log"
@@ -94,7 +97,7 @@ restore_fails --fetch-timeout 2
 assert_match 'wrote nothing for 2 s' "$LAST_STDERR" "message for a hanging fetch"
 ((RESTORE_SECONDS < 30)) || fail "a hanging fetch took ${RESTORE_SECONDS}s to give up"
 sleep 0.5
-! kill -0 "$(<"$T/hang.pid")" 2>/dev/null || fail "the hanging fetch script is still running"
+! running "$(<"$T/hang.pid")" || fail "the hanging fetch script is still running"
 ok "hanging fetch: killed after fetch-timeout, ${RESTORE_SECONDS}s: $LAST_STDERR"
 
 # ---- restore-wal: nothing wrong reaches DEST
@@ -194,7 +197,7 @@ assert_eq "" "$(ls -A "$spool" | grep -v -E '^([0-9A-F]{24}|\.lock|\.source|\.re
 ok "prefetcher killed during a fetch: the spool holds only whole, checked segments"
 no_fault
 deadline=$((SECONDS + 10))
-while kill -0 "$(<"$T/hang.pid")" 2>/dev/null; do
+while running "$(<"$T/hang.pid")"; do
   ((SECONDS < deadline)) || fail "the fetch script of the killed prefetcher (its process group) is still running"
   sleep 0.1
 done
