@@ -15,7 +15,7 @@
 #   bench/recovery.sh [--segments N] [--rounds R] [--scale S] [--variants 'local remote ...']
 #                     [--pgbak-conf 'key = value; ...'] [--remote rsync|rclone]
 #
-# Defaults: 110 segments (at least 100 are replayed), 5 rounds, scale 20, all variants. Every
+# Defaults: 100 segments past the base, 5 rounds, scale 20, all variants. Every
 # round runs each variant once, the order rotating from round to round (round r starts with
 # variant r mod V). Time = from `pg_ctl start` to the server log's "redo done" line (its %m
 # timestamp): the end of replay, before the end-of-recovery checkpoint the floor does and the
@@ -35,7 +35,7 @@ BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH/.." && pwd)
 COMMAND="bench/recovery.sh${*:+ $*}"
 
-segments=110 rounds=5 scale=20 variants="local remote floor pgbr pgbr-async" pgbak_conf="" remote=rsync
+segments=100 rounds=5 scale=20 variants="local remote floor pgbr pgbr-async" pgbak_conf="" remote=rsync
 while (($#)); do
   case $1 in
   --segments) segments=$2 && shift ;;
@@ -154,6 +154,28 @@ if ((EUID == 0)); then chown postgres: "$T/backup.env"; fi
 say "source cluster: pgbench -i -s $scale, base, then pgbench for $segments segments"
 start_main "$scale" "max_wal_size = 1GB" "synchronous_commit = off"
 ln -sfn "$SCRIPT" "$PGBAK/scripts/backup"
+# pgBackRest's stanza now, while the server runs (afterwards it would add WAL the others lack).
+as_pg mkdir -m 700 "$T/pgbr-repo" "$T/pgbr-log" "$T/pgbr-lock" "$T/pgbr-spool"
+pgbr_conf() { # pgbr_conf DATA_DIR ASYNC
+  cat <<EOF
+[global]
+repo1-path=$T/pgbr-repo
+compress-type=zst
+log-level-console=warn
+log-level-file=off
+lock-path=$T/pgbr-lock
+log-path=$T/pgbr-log
+spool-path=$T/pgbr-spool
+archive-async=$2
+
+[bench]
+pg1-path=$1
+pg1-socket-path=$T/main.sock
+pg1-port=$(<"$T/main.port")
+EOF
+}
+pgbr_conf "$T/main.data" n >"$T/pgbr-push.conf"
+as_pg pgbackrest --config="$T/pgbr-push.conf" --stanza=bench stanza-create >/dev/null
 as_pg install -m 600 "$T/backup.env" "$PGBAK/scripts/backup.env"
 _e2e_with main pgbak_run -q full-sync || fail "pgbak full-sync failed"
 gen=$(readlink "$PGBAK/current")
@@ -183,30 +205,7 @@ if [[ -n $pgbak_conf ]]; then
 fi
 if ((EUID == 0)); then chown -hR postgres: "$NEW" "$PGBAK/pgbak.conf" 2>/dev/null || true; fi
 
-# ---- pgBackRest: a stanza for the source's system identifier, the same segments archive-pushed
-as_pg mkdir -m 700 "$T/pgbr-repo" "$T/pgbr-log" "$T/pgbr-lock" "$T/pgbr-spool"
-pgbr_conf() { # pgbr_conf DATA_DIR ASYNC
-  cat <<EOF
-[global]
-repo1-path=$T/pgbr-repo
-compress-type=zst
-log-level-console=warn
-log-level-file=off
-lock-path=$T/pgbr-lock
-log-path=$T/pgbr-log
-spool-path=$T/pgbr-spool
-archive-async=$2
-
-[bench]
-pg1-path=$1
-pg1-socket-path=$T/main.sock
-pg1-port=$(<"$T/main.port")
-EOF
-}
-pgbr_conf "$T/main.data" n >"$T/pgbr-push.conf"
-cluster_start main
-as_pg pgbackrest --config="$T/pgbr-push.conf" --stanza=bench stanza-create >/dev/null
-cluster_stop main
+# ---- pgBackRest: the same segments archive-pushed into the stanza made above
 for w in "${wal[@]}"; do
   as_pg pgbackrest --config="$T/pgbr-push.conf" --stanza=bench archive-push "$T/main.plain/$w"
 done
