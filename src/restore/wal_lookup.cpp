@@ -62,7 +62,9 @@ WalLookup::WalLookup(const BackupDir& dir, const Config& config, std::string cho
   if (has_fetch) fetch_.emplace(dir, config);
 }
 
-std::string WalLookup::source_key() const { return dir_.path() + "\n" + chosen_ + "\n"; }
+std::string WalLookup::source_key() const {
+  return dir_.path() + "\n" + chosen_ + "\n";
+}
 
 std::optional<ArchivedFile> WalLookup::find_local(const std::string& name,
                                                   const std::string& stored) {

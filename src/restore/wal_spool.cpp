@@ -97,8 +97,8 @@ bool WalSpool::locked() const {
 
 void WalSpool::mark_fetching(const std::string& name) const {
   std::string mark = kFetchingPrefix + name;
-  UniqueFd fd = openat_or_throw(fd_.get(), mark, O_WRONLY | O_CREAT | O_NOFOLLOW,
-                                path_join(path_, mark));
+  UniqueFd fd =
+      openat_or_throw(fd_.get(), mark, O_WRONLY | O_CREAT | O_NOFOLLOW, path_join(path_, mark));
 }
 
 void WalSpool::unmark_fetching(const std::string& name) const {

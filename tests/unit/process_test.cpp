@@ -143,7 +143,8 @@ BOOST_AUTO_TEST_CASE(output_tail_keeps_the_end_as_one_line) {
   Pipe p = make_pipe();
   ChildSpec spec;
   spec.program = "/bin/sh";
-  spec.argv = {"sh", "-c", "i=0; while [ $i -lt 500 ]; do echo line $i; i=$((i+1)); done; echo last >&2"};
+  spec.argv = {"sh", "-c",
+               "i=0; while [ $i -lt 500 ]; do echo line $i; i=$((i+1)); done; echo last >&2"};
   spec.stdout_fd = p.write.get();
   spec.stderr_fd = p.write.get();
   ChildProcess child(spec);
