@@ -142,17 +142,7 @@ assert_exit 1 restore_wal 000000010000000000000F00 "$T/dest/RECOVERYXLOG"
 assert_no_file "$spool" "spool after a request for a file the remote does not have"
 mapfile -t segs < <(ls "$T/remote/$gen/pg_wal" | grep -E '^[0-9A-F]{24}\.zst$' | sed 's/\.zst$//' | sort)
 ((${#segs[@]} >= 5)) || fail "only ${#segs[@]} segments uploaded"
-# spooled: the segment names in the spool (never more than prefetch = 2), each the archived bytes.
-spooled() {
-  local names f
-  names=$(ls "$spool" 2>/dev/null | grep -E '^[0-9A-F]{24}$' || true)
-  (($(grep -c . <<<"$names") <= 2)) || fail "more than prefetch = 2 segments in the spool: $names"
-  for f in $names; do
-    [[ -e $spool/$f ]] || continue # taken meanwhile
-    cmp -s "$spool/$f" "$T/main.plain/$f" || fail "spooled $f differs from the archived segment"
-  done
-  echo $names
-}
+spooled() { spool_segments "$spool" 2; }
 : >"$T/calls.log"
 assert_exit 0 restore_wal "${segs[0]}" "$T/dest/RECOVERYXLOG"
 deadline=$((SECONDS + 60))

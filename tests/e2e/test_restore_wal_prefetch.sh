@@ -21,17 +21,7 @@ mapfile -t segs < <(ls "$PGBAK/$gen/pg_wal" | sed -n 's/^\([0-9A-F]\{24\}\)\.zst
 as_pg mkdir -m 700 "$T/dest"
 spool=$T/dest/.pgbak-prefetch
 restore_wal() { as_pg "$PGBAK_BIN" -D "$PGBAK" restore-wal "$@"; }
-# spooled: the segment names in the spool (never more than prefetch = 3), each the archived bytes.
-spooled() {
-  local names f
-  names=$(ls "$spool" 2>/dev/null | grep -E '^[0-9A-F]{24}$' || true)
-  (($(grep -c . <<<"$names") <= 3)) || fail "more than prefetch = 3 segments in the spool: $names"
-  for f in $names; do
-    [[ -e $spool/$f ]] || continue # taken meanwhile
-    cmp -s "$spool/$f" "$T/main.plain/$f" || fail "spooled $f differs from the archived segment"
-  done
-  echo $names
-}
+spooled() { spool_segments "$spool" 3; }
 wait_spooled() { # wait_spooled NAMES...
   local deadline=$((SECONDS + 60))
   until [[ $(spooled) == "$*" ]]; do
