@@ -129,7 +129,11 @@ bool DurableWriter::commit() {
 }
 
 void DurableWriter::commit_replace(bool durable) {
-  if (durable) sync_data();
+  if (durable) {
+    sync_data();
+  } else {
+    fault_point("before-linkat", name_);
+  }
   if (temp_name_.empty()) {
     // Nothing there yet (the usual case: the server removes DEST before restore_command): link
     // straight to the name, so that no crash can leave a temp name behind.

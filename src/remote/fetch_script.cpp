@@ -97,6 +97,9 @@ FetchScript::Outcome FetchScript::run(const std::vector<std::string>& args, Sink
   spec.stdout_fd = stdout_pipe.write.get();
   spec.stderr_fd = stderr_pipe.write.get();
   spec.own_group = true;
+  // A prefetcher killed while its fetch hangs must not leave the script (or what it started)
+  // running: nobody would wait for it.
+  spec.group_dies_with_us = true;
   if (run_as_) {
     spec.uid = run_as_->first;
     spec.gid = run_as_->second;

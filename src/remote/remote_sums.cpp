@@ -5,15 +5,23 @@
 #include "sync/checksums.h"
 
 namespace pgbak {
-std::optional<std::string> remote_listed_digest(const FetchScript& fetch,
-                                                const RemoteGeneration& gen,
-                                                const std::string& rel) {
+
+std::optional<std::string> fetch_remote_sums(const FetchScript& fetch,
+                                             const RemoteGeneration& gen) {
   if (!gen.files.count(kSumsFile)) return std::nullopt;
   StringSink sums;
   if (!fetch.get_retrying(gen.path(kSumsFile), sums, [&] { sums.text.clear(); })) {
     return std::nullopt;
   }
-  auto parsed = parse_checksums(sums.text);
+  return std::move(sums.text);
+}
+
+std::optional<std::string> remote_listed_digest(const FetchScript& fetch,
+                                                const RemoteGeneration& gen,
+                                                const std::string& rel) {
+  auto text = fetch_remote_sums(fetch, gen);
+  if (!text) return std::nullopt;
+  auto parsed = parse_checksums(*text);
   auto it = parsed.find(rel);
   if (it == parsed.end()) return std::nullopt;
   return it->second;

@@ -1,84 +1,133 @@
 #include "restore/prefetch.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <mutex>
+#include <optional>
 #include <thread>
+#include <vector>
 
 #include "archive/store_wal.h"
 #include "io/error.h"
 #include "io/file.h"
-#include "remote/fetch_script.h"
-#include "remote/remote_listing.h"
-#include "restore/remote_wal.h"
 #include "restore/wal_decompress.h"
 #include "restore/wal_spool.h"
 
 namespace pgbak {
 namespace {
 
-constexpr const char* kLockFile = ".lock";
-constexpr auto kPoll = std::chrono::milliseconds(20);
+constexpr auto kPoll = std::chrono::milliseconds(5);
 constexpr auto kIdleLimit = std::chrono::seconds(60);
 
-// Waits until the spool has room for one more segment; false when it was removed or nothing
-// was taken for kIdleLimit.
-bool wait_for_room(const WalSpool& spool, int limit) {
-  auto deadline = std::chrono::steady_clock::now() + kIdleLimit;
-  while (!spool.removed()) {
-    if (spool.count() + 1 <= static_cast<size_t>(limit)) return true;
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(kPoll);
-  }
-  return false;
-}
+// The segments after the served one, handed out to the workers in order; at most `prefetch` of them
+// spooled or being written at any time.
+class Prefetcher {
+ public:
+  Prefetcher(WalLookup& lookup, const Config& config, const WalName& served, uint64_t seg_size,
+             const WalSpool& spool)
+      : lookup_(lookup),
+        config_(config),
+        tli_(served.tli),
+        seg_size_(static_cast<uint32_t>(seg_size)),
+        next_(segment_number(served, seg_size_) + 1),
+        spool_(spool) {}
 
-void prefetch(const BackupDir& dir, const Config& config, const WalName& served, uint64_t seg_size,
-              const std::string& dest_dir_path) {
-  UniqueFd dest_dir = open_dir(dest_dir_path);
-  // Created by start_prefetch: gone already means that the server asked for a file the remote
-  // does not have since.
-  WalSpool spool(dest_dir.get(), dest_dir_path, false);
-  if (!spool.exists()) return;
-  UniqueFd lock = openat_or_throw(spool.fd(), kLockFile, O_RDWR | O_CREAT | O_NOFOLLOW,
-                                  path_join(spool.path(), kLockFile));
-  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) return;  // one prefetcher per spool
-  FetchScript fetch(dir, config);
-  std::optional<RemoteListing> listing;
-  uint64_t segno = segment_number(served, static_cast<uint32_t>(seg_size));
-  for (uint64_t next = segno + 1;; ++next) {
-    std::string name = segment_file_name(served.tli, next, static_cast<uint32_t>(seg_size));
-    if (spool.has(name)) continue;
-    if (!wait_for_room(spool, config.prefetch)) return;
-    auto wal = parse_wal_name(name);
-    std::string stored = stored_wal_name(*wal);
-    std::optional<ArchivedFile> found;
-    // A listing from before the segment was uploaded does not have it: list again once.
-    for (int pass = 0; pass < 2 && !found; ++pass) {
-      if (pass == 1 || !listing) listing.emplace(fetch.list());
-      found = fetch_listed_wal(fetch, *listing, stored);
-    }
-    if (!found) return;
-    decompress_into(config, *found, *wal, spool.fd(), name, path_join(spool.path(), name), false);
+  void run() {
+    // Local files are decompressed one at a time (each on two threads); remote fetches wait on
+    // the network, so as many run at once as the spool may hold.
+    int workers = lookup_.has_remote() ? config_.prefetch : 1;
+    std::vector<std::thread> threads;
+    for (int i = 0; i < workers; ++i) threads.emplace_back([this] { work(); });
+    for (auto& t : threads) t.join();
   }
-}
+
+ private:
+  // The next segment to prefetch, once there is room for it; nullopt when the prefetch ends.
+  std::optional<std::string> claim() {
+    std::unique_lock lock(mutex_);
+    auto deadline = std::chrono::steady_clock::now() + kIdleLimit;
+    for (;;) {
+      if (stop_ || spool_.removed()) return std::nullopt;
+      std::string name = segment_file_name(tli_, next_, seg_size_);
+      if (spool_.has(name)) {
+        ++next_;
+        continue;
+      }
+      if (spool_.count() + in_flight_ < static_cast<size_t>(config_.prefetch)) {
+        spool_.mark_fetching(name);
+        ++next_;
+        ++in_flight_;
+        return name;
+      }
+      if (std::chrono::steady_clock::now() > deadline) return std::nullopt;
+      lock.unlock();
+      std::this_thread::sleep_for(kPoll);
+      lock.lock();
+    }
+  }
+
+  void done(const std::string& name, bool more) {
+    std::lock_guard lock(mutex_);
+    spool_.unmark_fetching(name);
+    --in_flight_;
+    if (!more) stop_ = true;
+  }
+
+  // Any error ends the prefetch: restore-wal serves (and reports) by itself what is not spooled.
+  void work() {
+    try {
+      while (auto name = claim()) {
+        bool more = false;
+        try {
+          auto wal = parse_wal_name(*name);
+          if (auto found = lookup_.find(*name, stored_wal_name(*wal))) {
+            decompress_into(config_, *found, *wal, spool_.fd(), *name,
+                            path_join(spool_.path(), *name));
+            more = true;
+          }
+        } catch (...) {
+        }
+        done(*name, more);
+      }
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+  }
+
+  WalLookup& lookup_;
+  const Config& config_;
+  uint32_t tli_;
+  uint32_t seg_size_;
+  uint64_t next_;
+  const WalSpool& spool_;
+  std::mutex mutex_;
+  size_t in_flight_ = 0;
+  bool stop_ = false;
+};
 
 }  // namespace
 
-void start_prefetch(const BackupDir& dir, const Config& config, const WalName& served,
-                    uint64_t seg_size, const std::string& dest_dir_path) {
+void start_prefetch(WalLookup& lookup, const Config& config, const WalName& served,
+                    uint64_t seg_size, int dest_dir, const std::string& dest_dir_path) {
   if (config.prefetch <= 0 || served.kind != WalKind::kSegment) return;
+  std::optional<WalSpool> spool;
+  UniqueFd lock;
   try {
-    UniqueFd dest_dir = open_dir(dest_dir_path);
-    WalSpool spool(dest_dir.get(), dest_dir_path, true);
+    spool.emplace(dest_dir, dest_dir_path, true);
+    spool->claim(lookup.source_key());
+    lock = spool->try_lock();
+    if (!lock.valid()) return;  // one prefetcher per spool: it runs already
+    lookup.remote_cache().attach(spool->fd(), spool->path());
   } catch (const Error&) {
-    return;  // no prefetch; restore-wal fetches each file itself
+    return;  // no prefetch; restore-wal serves each file itself
   }
   // Twice forked: the prefetcher is no child of ours, so the server's wait for restore_command
-  // ends with us; our output (the server's log) is not its.
+  // ends with us; our output (the server's log) is not its. It inherits the lock (one open file
+  // description), which stays held while it runs.
   pid_t pid = ::fork();
   if (pid < 0) return;
   if (pid > 0) {
@@ -89,6 +138,12 @@ void start_prefetch(const BackupDir& dir, const Config& config, const WalName& s
   }
   ::setsid();
   if (::fork() != 0) ::_exit(0);
+  // Who holds the lock, for whoever looks.
+  std::string me = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(lock.get(), 0) == 0) {
+    ssize_t ignored = ::pwrite(lock.get(), me.data(), me.size(), 0);
+    (void)ignored;
+  }
   int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null_fd >= 0) {
     ::dup2(null_fd, 0);
@@ -96,7 +151,7 @@ void start_prefetch(const BackupDir& dir, const Config& config, const WalName& s
     ::dup2(null_fd, 2);
   }
   try {
-    prefetch(dir, config, served, seg_size, dest_dir_path);
+    Prefetcher(lookup, config, served, seg_size, *spool).run();
   } catch (...) {
     // restore-wal fetches (and reports) by itself what was not prefetched.
   }

@@ -8,7 +8,7 @@
 #include "io/error.h"
 #include "io/file.h"
 #include "io/sha256.h"
-#include "remote/remote_sums.h"
+#include "repo/backup_dir.h"
 
 namespace pgbak {
 namespace {
@@ -43,14 +43,10 @@ class MemoryFile : public Sink {
 
 }  // namespace
 
-std::optional<ArchivedFile> fetch_remote_wal(const BackupDir& dir, const Config& config,
-                                             const std::string& stored) {
-  FetchScript fetch(dir, config);
-  return fetch_listed_wal(fetch, RemoteListing(fetch.list()), stored);
-}
+namespace {
 
-std::optional<ArchivedFile> fetch_listed_wal(const FetchScript& fetch, const RemoteListing& listing,
-                                             const std::string& stored) {
+std::optional<ArchivedFile> fetch_listed(const FetchScript& fetch, const RemoteListing& listing,
+                                         RemoteCache& cache, const std::string& stored) {
   const auto& gens = listing.generations();
   for (auto gen = gens.rbegin(); gen != gens.rend(); ++gen) {
     auto name = gen->stored(std::string(kWalDir) + "/" + stored);
@@ -60,13 +56,34 @@ std::optional<ArchivedFile> fetch_listed_wal(const FetchScript& fetch, const Rem
     // Listed a moment ago but gone now (a remote prune): look further.
     if (!fetch.get_retrying(gen->path(*name), file, [&] { file.reset(); })) continue;
     std::string digest = file.hex_digest();
-    if (auto listed = remote_listed_digest(fetch, *gen, *name); listed && *listed != digest) {
+    auto listed = cache.listed_digest(fetch, *gen, *name, false);
+    // Only the remote's current SHA256SUMS condemns a file, never a cached copy.
+    if (listed && *listed != digest) listed = cache.listed_digest(fetch, *gen, *name, true);
+    if (listed && *listed != digest) {
       throw Error("archived file '" + display + "' is damaged: its SHA-256 " + digest +
                   " differs from " + kSumsFile + " (" + *listed + ")");
     }
     return ArchivedFile{gen->name, base_name(*name), file.release(), display};
   }
   return std::nullopt;
+}
+
+bool lists(const RemoteListing& listing, const std::string& stored) {
+  for (const auto& gen : listing.generations()) {
+    if (gen.stored(std::string(kWalDir) + "/" + stored)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<ArchivedFile> fetch_remote_wal(const FetchScript& fetch, RemoteCache& cache,
+                                             const std::string& stored) {
+  bool fetched = false;
+  RemoteListing listing = cache.listing(fetch, false, &fetched);
+  // A cached listing from before the file was uploaded: ask the remote again.
+  if (!fetched && !lists(listing, stored)) listing = cache.listing(fetch, true);
+  return fetch_listed(fetch, listing, cache, stored);
 }
 
 }  // namespace pgbak

@@ -5,11 +5,9 @@
 #include <optional>
 #include <string>
 
-#include "config/config.h"
 #include "io/unique_fd.h"
 #include "remote/fetch_script.h"
-#include "remote/remote_listing.h"
-#include "repo/backup_dir.h"
+#include "remote/remote_cache.h"
 
 namespace pgbak {
 
@@ -21,16 +19,13 @@ struct ArchivedFile {
   std::string display;
 };
 
-// Lists the remote and fetches pg_wal/`stored` (NAME.zst; NAME.zst.enc when so stored) from the
-// newest remote generation that has it into an anonymous in-memory file: nothing of it reaches
-// the disk before it is checked. Where the generation's SHA256SUMS lists the file, its SHA-256 must
-// match (else Error); the zstd checksum is checked when it is decompressed. A failed fetch is
-// tried again (fetch-retries); nullopt when no remote generation has the file.
-std::optional<ArchivedFile> fetch_remote_wal(const BackupDir& dir, const Config& config,
-                                             const std::string& stored);
-
-// The same with a listing at hand.
-std::optional<ArchivedFile> fetch_listed_wal(const FetchScript& fetch, const RemoteListing& listing,
+// Fetches pg_wal/`stored` (NAME.zst; NAME.zst.enc when so stored) from the newest generation of
+// the remote listing (the cached one; a fresh one when it does not have the file) that has it,
+// into an anonymous in-memory file: nothing of it reaches the disk before it is checked. Where the
+// generation's SHA256SUMS lists the file, its SHA-256 must match (else Error); the zstd checksum is
+// checked when it is decompressed. A failed fetch is tried again (fetch-retries); nullopt when no
+// remote generation has the file.
+std::optional<ArchivedFile> fetch_remote_wal(const FetchScript& fetch, RemoteCache& cache,
                                              const std::string& stored);
 
 }  // namespace pgbak

@@ -10,76 +10,18 @@
 
 #include "archive/store_wal.h"
 #include "cli/commands.h"
-#include "crypto/storage.h"
 #include "io/error.h"
 #include "io/file.h"
-#include "remote/fetch_script.h"
 #include "repo/backup_dir.h"
 #include "repo/leftovers.h"
-#include "repo/lineage.h"
 #include "restore/prefetch.h"
-#include "restore/remote_wal.h"
 #include "restore/wal_decompress.h"
+#include "restore/wal_lookup.h"
 #include "restore/wal_spool.h"
 
 namespace po = boost::program_options;
 
 namespace pgbak {
-namespace {
-
-using Found = ArchivedFile;
-
-std::optional<Found> open_in(const BackupDir& dir, const std::string& name,
-                             const std::string& stored) {
-  // Through the generation's own descriptors: a generation that is a symlink is refused.
-  auto gen = dir.try_open_generation(name);
-  if (!gen) return std::nullopt;
-  // Encrypted or not: a generation may hold copies from before encryption was turned on.
-  for (const std::string& candidate : {stored + kEncryptedSuffix, stored}) {
-    std::string display = path_join(path_join(gen->path, kWalDir), candidate);
-    if (auto fd = try_open_regular_at(gen->wal_dir.get(), candidate, O_RDONLY, display)) {
-      return Found{name, candidate, std::move(*fd), display};
-    }
-  }
-  return std::nullopt;
-}
-
-// With the generation being restored: the first copy in its lineage (the generation, the newer
-// ones that continue its history, then the older ones; see repo/lineage.h). Within one lineage a
-// name never has two different contents (a different copy starts a new history).
-std::optional<Found> find_in_lineage(const BackupDir& dir, const std::string& chosen,
-                                     const std::string& stored) {
-  for (const std::string& gen : wal_search_order(dir, chosen)) {
-    if (auto found = open_in(dir, gen, stored)) return found;
-  }
-  return std::nullopt;
-}
-
-// Without it (a restore_command written by hand or by an older pgbak): the newest copy, as long
-// as every generation that has the name belongs to one lineage. Otherwise which history is being
-// restored cannot be told, and guessing could replay the wrong one.
-std::optional<Found> find_unambiguous(const BackupDir& dir, const std::string& name,
-                                      const std::string& stored) {
-  std::vector<Found> all;
-  auto gens = dir.generations();
-  for (auto it = gens.rbegin(); it != gens.rend(); ++it) {
-    if (auto found = open_in(dir, *it, stored)) all.push_back(std::move(*found));
-  }
-  if (all.empty()) return std::nullopt;
-  if (all.size() == 1) return std::move(all.front());
-  std::string start = lineage_start(dir, all.front().generation);
-  for (size_t i = 1; i < all.size(); ++i) {
-    if (lineage_start(dir, all[i].generation) != start) {
-      throw Error("cannot restore '" + name + "': generations " + all[i].generation + " and " +
-                  all.front().generation +
-                  " hold it from different histories (HINT: name the generation being restored "
-                  "with restore-wal --generation G, as the restore_command of pgbak restore does)");
-    }
-  }
-  return std::move(all.front());
-}
-
-}  // namespace
 
 void add_restore_wal_options(po::options_description& d) {
   d.add_options()("generation", po::value<std::string>(),
@@ -116,36 +58,33 @@ int restore_wal_file(Invocation& inv) {
   if (!chosen.empty() && !is_generation_name(chosen)) {
     throw UsageError("invalid generation '" + chosen + "'");
   }
-  std::string stored = stored_wal_name(*wal);
-  bool has_fetch = FetchScript::exists(dir);
-  std::optional<Found> found;
-  if (chosen.empty()) {
-    found = find_unambiguous(dir, name, stored);
-  } else if (dir.try_open_generation(chosen)) {
-    found = find_in_lineage(dir, chosen, stored);
-  } else if (!has_fetch) {
-    throw Error("no generation '" + chosen + "' in '" + dir.path() + "'");
-  }
-  // (A generation restored from the remote copy alone is not here: its WAL comes from there.)
-  bool remote = !found && has_fetch;
-  if (remote) {
-    // From the remote copy: prefetched already, or fetched now.
-    WalSpool spool(dest_dir.get(), dest_dir_path, false);
-    if (wal->kind == WalKind::kSegment) spool.drop_before(*wal);
-    if (wal->kind == WalKind::kSegment && spool.take(name, dest_dir.get(), dest_name)) {
+  WalLookup lookup(dir, inv.config, chosen);
+  bool segment = wal->kind == WalKind::kSegment;
+
+  // Prefetched already (or being prefetched): a rename.
+  WalSpool spool(dest_dir.get(), dest_dir_path, false);
+  if (spool.exists() && !spool.serves(lookup.source_key())) {
+    spool.remove(dest_dir.get());  // left by a restore of another generation
+  } else if (spool.exists()) {
+    lookup.remote_cache().attach(spool.fd(), spool.path());
+    if (segment) spool.drop_before(*wal);
+    if (segment && spool.take_waiting(name, dest_dir.get(), dest_name)) {
       struct stat st;
       if (::fstatat(dest_dir.get(), dest_name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
         throw_sys("cannot examine", dest);
       }
-      start_prefetch(dir, inv.config, *wal, static_cast<uint64_t>(st.st_size), dest_dir_path);
+      start_prefetch(lookup, inv.config, *wal, static_cast<uint64_t>(st.st_size), dest_dir.get(),
+                     dest_dir_path);
       if (inv.verbosity > 0) std::cout << "restored " << name << " (prefetched)\n";
       return 0;
     }
-    found = fetch_remote_wal(dir, inv.config, stored);
-    // Nothing to prefetch after a file the remote does not have (yet).
-    if (!found) spool.remove(dest_dir.get());
   }
+
+  std::optional<ArchivedFile> found = lookup.find(name, stored_wal_name(*wal));
   if (!found) {
+    // Nothing to prefetch after a file that is not archived (yet): the end of recovery, or a
+    // standby waiting for more.
+    spool.remove(dest_dir.get());
     // The server asks for files that may not exist (future timelines' history, the segment
     // after the last one): "not found" is an answer, not an error.
     if (inv.verbosity > 0) std::cerr << "pgbak: " << name << " is not archived\n";
@@ -161,7 +100,7 @@ int restore_wal_file(Invocation& inv) {
     ::unlinkat(dest_dir.get(), dest_name.c_str(), 0);
     throw;
   }
-  if (remote) start_prefetch(dir, inv.config, *wal, size, dest_dir_path);
+  if (segment) start_prefetch(lookup, inv.config, *wal, size, dest_dir.get(), dest_dir_path);
   if (inv.verbosity > 0) {
     std::cout << "restored " << name << " from generation " << found->generation << "\n";
   }

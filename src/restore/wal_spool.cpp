@@ -1,16 +1,34 @@
 #include "restore/wal_spool.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <span>
+#include <thread>
 
+#include "io/durable_writer.h"
 #include "io/error.h"
 #include "io/file.h"
 #include "io/tree.h"
 
 namespace pgbak {
+namespace {
+
+constexpr const char* kLockFile = ".lock";
+constexpr const char* kSourceFile = ".source";
+constexpr const char* kFetchingPrefix = ".fetching.";
+// How often restore-wal looks whether the prefetcher is done with the file it waits for.
+constexpr auto kTakePoll = std::chrono::milliseconds(2);
+// A removed spool's hidden name, and how long its removal waits for a prefetcher's last write.
+constexpr const char* kGonePrefix = ".pgbak-prefetch.gone.";
+constexpr int kRemoveAttempts = 50;
+constexpr auto kRemoveRetry = std::chrono::milliseconds(20);
+
+}  // namespace
 
 WalSpool::WalSpool(int dest_dir, const std::string& dest_dir_path, bool create)
     : path_(path_join(dest_dir_path, kSpoolDir)) {
@@ -19,6 +37,9 @@ WalSpool::WalSpool(int dest_dir, const std::string& dest_dir_path, bool create)
   }
   auto dir = open_dir_at(dest_dir, kSpoolDir, path_);
   if (dir) fd_ = std::move(*dir);
+  int parent = ::fcntl(dest_dir, F_DUPFD_CLOEXEC, 0);
+  if (parent < 0) throw_sys("cannot duplicate the descriptor of", dest_dir_path);
+  parent_.reset(parent);
 }
 
 bool WalSpool::take(const std::string& name, int dest_dir, const std::string& dest_name) const {
@@ -26,6 +47,62 @@ bool WalSpool::take(const std::string& name, int dest_dir, const std::string& de
   if (::renameat(fd_.get(), name.c_str(), dest_dir, dest_name.c_str()) == 0) return true;
   if (errno == ENOENT) return false;
   throw_sys("cannot move the prefetched", path_join(path_, name));
+}
+
+bool WalSpool::take_waiting(const std::string& name, int dest_dir,
+                            const std::string& dest_name) const {
+  if (!exists()) return false;
+  for (;;) {
+    if (take(name, dest_dir, dest_name)) return true;
+    // A prefetcher killed mid-fetch leaves its mark, but not its lock.
+    if (!has(kFetchingPrefix + name) || !locked()) return take(name, dest_dir, dest_name);
+    std::this_thread::sleep_for(kTakePoll);
+  }
+}
+
+bool WalSpool::serves(const std::string& source) const {
+  if (!exists()) return false;
+  try {
+    return read_small_file(fd_.get(), kSourceFile, path_join(path_, kSourceFile)) == source;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+void WalSpool::claim(const std::string& source) const {
+  if (serves(source)) return;
+  // Files of another source (a restore_command naming another generation): none may be served.
+  for (const std::string& name : list_dir(fd_.get(), path_)) {
+    auto wal = parse_wal_name(name);
+    if (wal && wal->kind == WalKind::kSegment) ::unlinkat(fd_.get(), name.c_str(), 0);
+  }
+  DurableWriter out(fd_.get(), kSourceFile, path_join(path_, kSourceFile));
+  out.write(std::as_bytes(std::span(source.data(), source.size())));
+  out.commit_replace(false);
+}
+
+UniqueFd WalSpool::try_lock() const {
+  UniqueFd lock = openat_or_throw(fd_.get(), kLockFile, O_RDWR | O_CREAT | O_NOFOLLOW,
+                                  path_join(path_, kLockFile));
+  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) return UniqueFd();
+  return lock;
+}
+
+bool WalSpool::locked() const {
+  if (!exists()) return false;
+  auto lock = try_open_regular_at(fd_.get(), kLockFile, O_RDONLY, path_join(path_, kLockFile));
+  if (!lock) return false;
+  return ::flock(lock->get(), LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+}
+
+void WalSpool::mark_fetching(const std::string& name) const {
+  std::string mark = kFetchingPrefix + name;
+  UniqueFd fd =
+      openat_or_throw(fd_.get(), mark, O_WRONLY | O_CREAT | O_NOFOLLOW, path_join(path_, mark));
+}
+
+void WalSpool::unmark_fetching(const std::string& name) const {
+  ::unlinkat(fd_.get(), (kFetchingPrefix + name).c_str(), 0);
 }
 
 bool WalSpool::has(const std::string& name) const {
@@ -55,17 +132,39 @@ void WalSpool::drop_before(const WalName& requested) const {
 }
 
 void WalSpool::remove(int dest_dir) const {
-  if (!exists()) return;
-  try {
-    remove_tree(dest_dir, kSpoolDir, path_);
-  } catch (const Error&) {
-    // A prefetcher added a file meanwhile: the next call removes what is left.
+  // First out of the way under a hidden name, at once: a prefetcher still writing into it (it
+  // stops at its next segment) cannot make the spool's name outlive this call.
+  if (exists()) {
+    std::string gone = std::string(kGonePrefix) + std::to_string(::getpid()) + "." +
+                       std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+    if (::renameat(dest_dir, kSpoolDir, dest_dir, gone.c_str()) != 0 && errno != ENOENT) {
+      return;  // e.g. a read-only directory: nothing to serve from there either
+    }
+  }
+  // Then what this and earlier calls moved away, as far as nothing is written into it any more.
+  std::string dir_path = path_.substr(0, path_.size() - std::string(kSpoolDir).size());
+  for (int attempt = 0; attempt < kRemoveAttempts; ++attempt) {
+    bool left = false;
+    for (const std::string& name : list_dir(dest_dir, dir_path)) {
+      if (!name.starts_with(kGonePrefix)) continue;
+      try {
+        remove_tree(dest_dir, name, dir_path + name);
+      } catch (const Error&) {
+        left = true;
+      }
+    }
+    if (!left) return;
+    std::this_thread::sleep_for(kRemoveRetry);
   }
 }
 
 bool WalSpool::removed() const {
   struct stat st;
-  return !exists() || ::fstat(fd_.get(), &st) != 0 || st.st_nlink == 0;
+  if (!exists() || ::fstat(fd_.get(), &st) != 0 || st.st_nlink == 0) return true;
+  // Moved away by remove(): the spool's name is no longer this directory.
+  struct stat named;
+  return ::fstatat(parent_.get(), kSpoolDir, &named, AT_SYMLINK_NOFOLLOW) != 0 ||
+         named.st_ino != st.st_ino || named.st_dev != st.st_dev;
 }
 
 }  // namespace pgbak

@@ -1,7 +1,9 @@
 // The prefetch spool of restore-wal: a hidden directory beside DEST (in pg_wal/, so a file moves
 // to DEST by a rename) holding WAL segments that were fetched from the remote, checked and
 // decompressed ahead of the server's requests. Only complete, checked files ever carry a WAL
-// name there; whoever writes one does it through a temp file and a rename.
+// name there; whoever writes one does it through a temp file and a rename. Besides them: `.lock`
+// (held by the running prefetcher), `.source` (which backup directory and generation the files
+// come from), `.fetching.NAME` (NAME is being prefetched) and the remote cache's files.
 #pragma once
 
 #include <optional>
@@ -26,6 +28,23 @@ class WalSpool {
 
   // Renames the spooled `name` to `dest_name` in the directory `dest_dir`; false if not spooled.
   bool take(const std::string& name, int dest_dir, const std::string& dest_name) const;
+  // The same, but while the running prefetcher is fetching `name`, waits for it first.
+  bool take_waiting(const std::string& name, int dest_dir, const std::string& dest_name) const;
+
+  // Whether the spool holds files of `source` (WalLookup::source_key); one without a `.source`
+  // holds none of anyone's.
+  bool serves(const std::string& source) const;
+  // Makes the spool hold files of `source` (removing any of another source's).
+  void claim(const std::string& source) const;
+
+  // The prefetcher's lock, held (LOCK_EX) for as long as the returned descriptor (or a copy made
+  // by fork) is open; an invalid descriptor when another process holds it.
+  UniqueFd try_lock() const;
+  // Whether a prefetcher holds the lock.
+  bool locked() const;
+  // `name` is being fetched: marked before the fetch starts, unmarked once it is spooled or failed.
+  void mark_fetching(const std::string& name) const;
+  void unmark_fetching(const std::string& name) const;
   // Whether `name` is spooled.
   bool has(const std::string& name) const;
   // How many segments are spooled.
@@ -34,8 +53,9 @@ class WalSpool {
   // `requested`: those before it on its timeline, and those of other timelines.
   void drop_before(const WalName& requested) const;
   // Removes the spool (the server asked for a file there is none of: recovery is ending, or a
-  // standby waits for more). A prefetcher writing into it then fails and stops.
-  // Best effort: what a prefetcher adds meanwhile is removed by the next call.
+  // standby waits for more): its name goes at once, and a prefetcher stops at its next segment.
+  // What a prefetcher still writes for a moment is waited for a second, else removed by the next
+  // call.
   void remove(int dest_dir) const;
   // Whether the spool was removed since it was opened.
   bool removed() const;
@@ -43,6 +63,7 @@ class WalSpool {
  private:
   std::string path_;
   UniqueFd fd_;
+  UniqueFd parent_;  // the directory holding it
 };
 
 }  // namespace pgbak

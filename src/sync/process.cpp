@@ -93,6 +93,7 @@ ChildProcess::ChildProcess(const ChildSpec& spec) {
   pid_ = pid;
   own_group_ = spec.own_group;
   if (own_group_) ::setpgid(pid, pid);  // also here: either side may run first
+  if (own_group_ && spec.group_dies_with_us) start_guard();
   report.write.reset();
   int err = 0;
   ssize_t n;
@@ -101,6 +102,7 @@ ChildProcess::ChildProcess(const ChildSpec& spec) {
   } while (n < 0 && errno == EINTR);
   if (n == sizeof err) {
     wait();
+    reap_guard();
     throw_sys("cannot run", spec.program + (cwd != nullptr ? "' in '" + spec.cwd : ""), err);
   }
 }
@@ -111,10 +113,48 @@ ChildProcess::~ChildProcess() {
     kill_group();
     wait();
   }
+  reap_guard();
+}
+
+void ChildProcess::start_guard() {
+  Pipe life = make_pipe();
+  pid_t guard = ::fork();
+  if (guard < 0) {
+    int err = errno;
+    ::kill(-pid_, SIGKILL);
+    wait();
+    throw_sys("cannot fork a watcher for", std::to_string(pid_), err);
+  }
+  if (guard == 0) {
+    // Only async-signal-safe calls: other threads of ours may hold locks. In the child's group,
+    // whose id cannot be reused while we are in it, with nothing open but the pipe's read end
+    // (a copy of another pipe's write end would keep its reader waiting).
+    ::setpgid(0, pid_);
+    if (life.read.get() != 0) ::dup2(life.read.get(), 0);
+    ::close_range(1, ~0U, 0);
+    char byte;
+    while (::read(0, &byte, 1) < 0 && errno == EINTR) {
+    }
+    // End of file: our parent closed its end, or died.
+    ::kill(-pid_, SIGKILL);
+    ::_exit(0);
+  }
+  guard_ = guard;
+  life_ = std::move(life.write);
+}
+
+void ChildProcess::reap_guard() {
+  if (guard_ <= 0) return;
+  life_.reset();  // the watcher kills the group, itself included, and ends
+  int status;
+  while (::waitpid(guard_, &status, 0) < 0 && errno == EINTR) {
+  }
+  guard_ = -1;
 }
 
 void ChildProcess::kill_group() {
   if (own_group_ && pid_ > 0) ::kill(-pid_, SIGKILL);
+  reap_guard();
 }
 
 bool kill_leftover_group(pid_t pgid, pid_t sid) {

@@ -27,6 +27,10 @@ struct ChildSpec {
   // Run in a process group of its own (id = its pid), so that what it starts can be killed with
   // it.
   bool own_group = false;
+  // With own_group: the whole group dies with this process, however it dies (even by SIGKILL),
+  // not just the child (parent-death signal): a watcher process in the group kills it once our
+  // end of a pipe closes. For scripts whose leftovers nobody would clean up (scripts/fetch).
+  bool group_dies_with_us = false;
   // Run as this user and group (dropping supplementary groups); needs root. nullopt: as we are.
   std::optional<uid_t> uid;
   gid_t gid = 0;
@@ -49,9 +53,14 @@ class ChildProcess {
   void kill_group();
 
  private:
+  void start_guard();
+  void reap_guard();
+
   pid_t pid_ = -1;
   bool own_group_ = false;
   bool reaped_ = false;
+  pid_t guard_ = -1;  // the watcher of group_dies_with_us
+  UniqueFd life_;     // our end of its pipe
 };
 
 // Kills (SIGKILL) process group `pgid` if processes of it still run in session `sid`: what a

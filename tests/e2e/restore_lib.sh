@@ -77,3 +77,16 @@ new_generation() {
   wait_archived "$name" --no-failures
   pgbak_run wait 120 || fail "the sync did not finish"
 }
+
+# spool_segments SPOOL MAX: the segment names in restore-wal's prefetch spool SPOOL, one line; the
+# test fails if there are more than MAX or one differs from the archived segment ($T/main.plain).
+spool_segments() {
+  local names f
+  names=$(ls "$1" 2>/dev/null | grep -E '^[0-9A-F]{24}$' || true)
+  (($(grep -c . <<<"$names") <= $2)) || fail "more than prefetch = $2 segments in the spool: $names"
+  for f in $names; do
+    [[ -e $1/$f ]] || continue # taken meanwhile
+    cmp -s "$1/$f" "$T/main.plain/$f" || fail "spooled $f differs from the archived segment"
+  done
+  echo $names
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# restore-wal killed at every step of writing DEST (after open, mid-write, before fsync, before
-# the link, before the directory fsync; replacing an old DEST also before the rename): DEST is
+# restore-wal killed at every step of writing DEST (after open, mid-write, before the link;
+# replacing an old DEST also before the rename): DEST is
 # absent, old or whole, never partial, no temp name is left when DEST was absent, the retry
 # succeeds and removes the temp name a kill while replacing DEST left beside it. Bad names (empty, ., .., with /, ../ escapes) are refused and nothing is
 # written outside the destination given, in particular nothing outside pg_wal/.
@@ -9,14 +9,17 @@ source "$(dirname "${BASH_SOURCE[0]}")/sync_lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/fault_lib.sh"
 e2e_init
 pgbak_init
-write_conf "pg-bindir = $T/nothing-here" # the background sync cannot snapshot: it only retries
+# The background sync cannot snapshot: it only retries. No prefetch spool beside DEST: this test
+# looks at DEST's directory for hidden files.
+write_conf "pg-bindir = $T/nothing-here" "prefetch = 0"
 mkseg() { as_pg python3 "$PGBAK_SRC/tests/e2e/make_segment.py" "$@"; }
 as_pg mkdir -p in data/pg_wal
 SEG=000000010000000000000001
 mkseg in/$SEG $SEG
 assert_exit 0 pgbak_run archive-wal in/$SEG
 
-for step in after-open mid-write before-fsync before-linkat before-dir-fsync; do
+# (DEST is not fsynced: the server fsyncs what it keeps. The link is the last step.)
+for step in after-open mid-write before-linkat; do
   for dest in RECOVERYXLOG "$SEG"; do
     rm -f data/pg_wal/$dest
     (cd data && pgbak_fault "$step" restore-wal $SEG pg_wal/$dest)
@@ -32,7 +35,7 @@ done
 
 # An old DEST (e.g. a RECOVERYXLOG of the previous file) is never left half replaced. (Only here,
 # replacing, is there a temp name: a crash before the rename leaves it behind.)
-for step in mid-write before-fsync before-rename before-dir-fsync; do
+for step in mid-write before-linkat before-rename; do
   echo old | as_pg tee data/pg_wal/RECOVERYXLOG >/dev/null
   (cd data && pgbak_fault $step restore-wal $SEG pg_wal/RECOVERYXLOG)
   if [[ $(cat data/pg_wal/RECOVERYXLOG) != old ]]; then

@@ -22,10 +22,12 @@ wal_only_copy() {
   ln -s "$g" "$1/current"
 }
 
+# Hidden files beside DEST other than the prefetch spool (restore-wal starts a prefetcher).
+temps() { find "$T/restored" -name '.*' ! -name .pgbak-prefetch ! -path '*/.pgbak-prefetch/*'; }
 (cd "$T/restored" && assert_exit 0 pgbak_run restore-wal "$seg" "pg_wal_RECOVERYXLOG")
 cmp "$T/restored/pg_wal_RECOVERYXLOG" "$T/main.plain/$seg" || fail "restored segment differs"
 assert_eq 600 "$(stat -c %a "$T/restored/pg_wal_RECOVERYXLOG")" "mode of the restored file"
-assert_eq "" "$(find "$T/restored" -name '.*')" "temp files left in the destination directory"
+assert_eq "" "$(temps)" "temp files left in the destination directory"
 ok "restore-wal $seg (relative DEST) is byte-identical to what was archived"
 
 # current is searched first, then older generations newest first.
@@ -70,7 +72,7 @@ assert_eq $((8 << 20)) "$(zstd -dc "$stored" | wc -c)" "the first frame alone de
 assert_exit 1 "$PGBAK_BIN" -D "$cut" restore-wal "$seg" "$T/restored/cut"
 assert_match "corrupt archived file .*$seg.zst.*size 8388608" "$LAST_STDERR"
 assert_no_file "$T/restored/cut"
-assert_eq "" "$(find "$T/restored" -name '.*')" "temp files left after a refused restore"
+assert_eq "" "$(temps)" "temp files left after a refused restore"
 assert_exit 1 "$PGBAK_BIN" -D "$cut" verify
 assert_match "$seg.*size 8388608" "$LAST_STDOUT"
 ok "a segment that lost a frame is refused by restore-wal and reported by verify"
