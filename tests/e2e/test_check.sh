@@ -48,7 +48,11 @@ ok "archive_command: relative or missing pgbak reported"
 # the failure until a success follows.
 set_archive_command "\"$PGBAK_BIN\" -D \"$T/no-such-dir\" archive-wal %p"
 cluster_psql main -c "SELECT pg_switch_wal()" -c "CREATE TABLE t2 AS SELECT 1" -c "SELECT pg_switch_wal()" >/dev/null
-wait_for_failure() { [[ $(cluster_psql main -c "SELECT failed_count FROM pg_stat_archiver") != 0 ]]; }
+# Waits for the state check reports as failing: the last failure newer than the last success.
+wait_for_failure() {
+  [[ $(cluster_psql main -c "SELECT last_failed_time > coalesce(last_archived_time, '-infinity')
+                             FROM pg_stat_archiver") == t ]]
+}
 for _ in {1..100}; do wait_for_failure && break; sleep 0.1; done
 wait_for_failure || fail "archiving did not fail"
 assert_exit 1 pgbak_run check --timeout 0 --conninfo "user=checker dbname=postgres"

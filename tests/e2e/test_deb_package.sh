@@ -12,15 +12,18 @@
 # then pg_ctlcluster start) that recovers the same data. Finally pg_dropcluster and apt-get
 # purge, which also run (from the EXIT trap, or a watchdog if the test is
 # killed) when the test fails. Runs as root (CI does); one run at a time per
-# machine (a lock), since it installs the package system-wide.
+# machine (a lock), since it installs the package system-wide. A pgbak package
+# installed before the test (the README's quick start installs it) is replaced
+# by this tree's package, and that package is installed again at the end.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/restore_lib.sh"
 
-# deb_cleanup CLUSTER: drop Debian cluster 15/CLUSTER, stop the pgbak processes
-# working on its backup directory, remove that directory, purge the package.
+# deb_cleanup CLUSTER [DEB]: drop Debian cluster 15/CLUSTER, stop the pgbak
+# processes working on its backup directory, remove that directory, purge the
+# package, then install DEB if given (pgbak was installed before the test).
 # Idempotent.
 deb_cleanup() {
-  local cluster=$1 dir=/var/lib/pgbak/15/$1
+  local cluster=$1 reinstall=${2:-} dir=/var/lib/pgbak/15/$1
   set +e
   if [[ -d /etc/postgresql/15/$cluster ]]; then
     pg_dropcluster --stop 15 "$cluster"
@@ -32,10 +35,13 @@ deb_cleanup() {
   if dpkg-query -W -f='${Status}' pgbak 2>/dev/null | grep -q ' installed$'; then
     apt-get -o DPkg::Lock::Timeout=600 purge -y pgbak >/dev/null
   fi
+  if [[ -n $reinstall ]]; then
+    apt-get -o DPkg::Lock::Timeout=600 install -y "$reinstall" >/dev/null
+  fi
 }
 if [[ ${1:-} == --cleanup-after ]]; then # the watchdog: clean up once test $2 is gone
   while kill -0 "$2" 2>/dev/null; do sleep 1; done
-  deb_cleanup "$3" >/dev/null 2>&1
+  deb_cleanup "$3" "${4:-}" >/dev/null 2>&1
   exit 0
 fi
 
@@ -102,15 +108,17 @@ ok "cmake --install installs the package's $(wc -l <<<"$from_cmake") files under
 # ---- install
 exec 9>/run/lock/pgbak-e2e-deb-package.lock
 flock -w 900 9 || fail "another run of this test held /run/lock/pgbak-e2e-deb-package.lock for 15 min"
+reinstall=
 if dpkg-query -W -f='${Status}' pgbak 2>/dev/null | grep -q ' installed$'; then
-  fail "the pgbak package is installed already; this test installs and purges it (apt-get purge pgbak first)"
+  reinstall=$deb
+  echo "# pgbak $(dpkg-query -W -f='${Version}' pgbak) is installed: replaced by ${deb##*/}, which stays installed at the end"
 fi
 cluster=pgbaktest$$
-trap 'rc=$?; deb_cleanup "$cluster"; _e2e_exit "$rc"' EXIT
+trap 'rc=$?; deb_cleanup "$cluster" "$reinstall"; _e2e_exit "$rc"' EXIT
 # The watchdog keeps the lock (fd 9) until it has cleaned up.
-setsid -f bash "${BASH_SOURCE[0]}" --cleanup-after "$$" "$cluster" </dev/null >/dev/null 2>&1
+setsid -f bash "${BASH_SOURCE[0]}" --cleanup-after "$$" "$cluster" "$reinstall" </dev/null >/dev/null 2>&1
 
-apt-get -o DPkg::Lock::Timeout=600 install -y "$deb" >"$T/apt-install.log" 2>&1 ||
+apt-get -o DPkg::Lock::Timeout=600 install --reinstall -y "$deb" >"$T/apt-install.log" 2>&1 ||
   fail "apt-get install ${deb##*/} failed: $(tail -n 5 "$T/apt-install.log")"
 assert_eq "install ok installed" "$(dpkg-query -W -f='${Status}' pgbak)" "package status"
 PGBAK_BIN=/usr/bin/pgbak
