@@ -145,7 +145,18 @@ int run_archive_wal(Invocation& inv) {
     // may have come before the first attempt recorded it.
     add_pending(state, kArchive);
   }
-  if (state.try_lock(LockByte::kBackup)) spawn_background_sync(inv, state);
+  if (state.try_lock(LockByte::kBackup)) {
+    // The file is archived (or its drop recorded) and the work marked pending: a sync that
+    // cannot start now is started by the next archive-wal or `pgbak sync`, so PostgreSQL must
+    // not retry (and a full process table must not stop archiving).
+    try {
+      spawn_background_sync(inv, state);
+    } catch (const SystemError& e) {
+      std::cerr << "pgbak: archive-wal: " << src.name.text << (dropped ? " dropped" : " stored")
+                << ", but the background sync cannot start: " << e.what()
+                << " (the next archive-wal or 'pgbak sync' starts it)\n";
+    }
+  }
   return 0;
 }
 

@@ -71,16 +71,17 @@ bool stored_matches_source(const Generation& gen, const std::string& stored_name
   UniqueFd fd = open_regular_at(gen.wal_dir.get(), stored_name, O_RDONLY, display);
   CompareSink compare(src);
   ZstdDecompressor dec(compare, display);
-  // Outside the try: a missing or unusable key is a setup problem to report, not a difference.
   std::unique_ptr<StorageSink> opened =
       make_storage_reader(config, dec, stored_name, display, wal_identity(gen.name, stored_name));
+  // A stored copy that does not decompress or authenticate is another content; anything else
+  // (an I/O error on either file, a missing key) is a failure to report, not a difference.
   try {
     pump(fd.get(), *opened, display);
     opened->finish();
     dec.finish();
-  } catch (const MissingKeyError&) {
-    throw;
-  } catch (const Error&) {
+  } catch (const CorruptError&) {
+    return false;
+  } catch (const AuthError&) {
     return false;
   }
   return compare.same();

@@ -29,8 +29,8 @@ StoreResult store_wal(const Generation& gen, WalSource& src, const Config& confi
 
 // True if the stored file (plain "NAME.zst" or encrypted "NAME.zst.enc") decrypts and
 // decompresses to exactly the source's bytes. A stored file that fails to authenticate or to
-// decompress counts as different; a key that is not configured (MissingKeyError) or a bad key
-// file throws.
+// decompress counts as different; an I/O error on either file, a key that is not configured
+// (MissingKeyError) or a bad key file throws.
 bool stored_matches_source(const Generation& gen, const std::string& stored_name, WalSource& src,
                            const Config& config);
 

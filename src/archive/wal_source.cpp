@@ -50,7 +50,7 @@ WalSource open_wal_source(const std::string& path) {
   std::array<std::byte, kLongHeaderSize> head{};
   size_t got = read_at(src.fd.get(), head.data(), head.size(), 0, path);
   if (auto why = check_segment_start(std::span(head.data(), got), src.name, src.size)) {
-    throw Error("not a valid WAL segment '" + path + "': " + *why);
+    throw CorruptError("not a valid WAL segment '" + path + "': " + *why);
   }
   src.sysid = decode_page_header(head).sysid;
   return src;

@@ -2,7 +2,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -11,6 +10,7 @@
 #include "config/duration.h"
 #include "config/spelling.h"
 #include "io/error.h"
+#include "io/file.h"
 #include "pgbak_config.h"
 
 namespace po = boost::program_options;
@@ -91,15 +91,6 @@ std::string at_line(const std::string& path, int line) {
   return out;
 }
 
-// The whole file, or nullopt with errno set.
-std::optional<std::string> read_text(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // The line that sets `key` last (the one that counts), or 0.
 int line_of_key(const std::vector<ConfigLine>& lines, const std::string& key) {
   int found = 0;
@@ -114,19 +105,26 @@ int line_of_key(const std::vector<ConfigLine>& lines, const std::string& key) {
 std::string config_location(const std::string& path, const std::string& key) {
   std::vector<ConfigLine> lines;
   try {
-    if (auto text = read_text(path)) lines = parse_config_text(*text, path);
-  } catch (const UsageError&) {
-    // Reported when the file was loaded; here the line is only a courtesy.
+    if (auto text = read_config_text(path)) lines = parse_config_text(*text, path);
+  } catch (const Error&) {
+    // Reported when the file was loaded (any kind); here the line is only a courtesy.
   }
   return at_line(path, line_of_key(lines, key));
 }
 
 void load_config_file(const std::string& path, bool required, const po::options_description& desc,
                       po::variables_map& vm) {
-  std::optional<std::string> text = read_text(path);
+  std::optional<std::string> text;
+  try {
+    text = read_config_text(path);
+  } catch (const SystemError& e) {
+    throw UsageError("cannot read config file '" + path + "': " + std::strerror(e.err()));
+  } catch (const CorruptError&) {
+    throw UsageError("cannot read config file '" + path + "': not a regular file");
+  }
   if (!text) {
-    if (!required && (errno == ENOENT || errno == ENOTDIR)) return;
-    throw UsageError("cannot read config file '" + path + "': " + std::strerror(errno));
+    if (!required) return;
+    throw UsageError("cannot read config file '" + path + "': " + std::strerror(ENOENT));
   }
   std::vector<ConfigLine> lines = parse_config_text(*text, path);
   std::vector<std::string> known;

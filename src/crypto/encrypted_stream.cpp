@@ -168,7 +168,7 @@ DecryptingSink::DecryptingSink(Sink& out, Keyring keys, std::string display, std
 
 void DecryptingSink::fail(const std::string& detail) const {
   ERR_clear_error();
-  throw Error("cannot decrypt '" + display_ + "': authentication failed: " + detail);
+  throw AuthError("cannot decrypt '" + display_ + "': authentication failed: " + detail);
 }
 
 void DecryptingSink::start(const std::array<unsigned char, kEncHeaderSize>& header) {

@@ -251,22 +251,15 @@ KeyId write_new_key_file(const std::string& path, const std::string& backup_dir)
   hex_encode({key, kKeySize}, reinterpret_cast<char*>(text.bytes));
   text.bytes[kHexKeySize] = '\n';
 
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) throw_sys("cannot create key file", path);
-  UniqueFd owner(fd);
-  try {
-    // The umask may have taken bits away, never added; make it exactly 0600 anyway.
-    if (::fchmod(fd, 0600) != 0) throw_sys("cannot set the mode of", path);
-    write_all(fd, text.bytes, kHexKeySize + 1, path);
-    // A key lost to a power failure after data was encrypted with it loses that data.
-    if (::fsync(fd) != 0) throw_sys("cannot fsync", path);
-    std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
-    UniqueFd dirfd = open_dir(dir.empty() ? "/" : dir);
-    fsync_dir(dirfd.get(), dir);
-  } catch (...) {
-    ::unlink(path.c_str());
-    throw;
-  }
+  // Written whole or not at all (a key lost to a power failure after data was encrypted with it
+  // loses that data; a partial one is no key), mode 0600, never over an existing file or link.
+  std::string::size_type slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  std::string leaf = slash == std::string::npos ? path : path.substr(slash + 1);
+  UniqueFd dirfd = open_dir(dir);
+  DurableWriter out(dirfd.get(), leaf, path);
+  out.write({reinterpret_cast<const std::byte*>(text.bytes), kHexKeySize + 1});
+  if (!out.commit()) throw Error("cannot create key file '" + path + "': it exists already");
   return secret.id();
 }
 

@@ -10,6 +10,7 @@
 
 #include "io/error.h"
 #include "io/fault.h"
+#include "io/file.h"
 
 namespace pgbak {
 namespace {
@@ -169,6 +170,21 @@ void DurableWriter::commit_replace(bool durable) {
 
 void fsync_dir(int dirfd, const std::string& display) {
   if (::fsync(dirfd) != 0) throw_sys("cannot fsync the directory", display);
+}
+
+void replace_symlink(int dirfd, const std::string& name, const std::string& target,
+                     const std::string& dir_display) {
+  std::string temp = "." + name + ".tmp." + std::to_string(::getpid());
+  ::unlinkat(dirfd, temp.c_str(), 0);
+  if (::symlinkat(target.c_str(), dirfd, temp.c_str()) != 0) {
+    throw_sys("cannot create symlink", path_join(dir_display, temp));
+  }
+  if (::renameat(dirfd, temp.c_str(), dirfd, name.c_str()) != 0) {
+    int err = errno;
+    ::unlinkat(dirfd, temp.c_str(), 0);
+    throw_sys("cannot switch", path_join(dir_display, name), err);
+  }
+  fsync_dir(dirfd, dir_display);
 }
 
 }  // namespace pgbak

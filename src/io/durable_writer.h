@@ -53,4 +53,10 @@ class DurableWriter : public Sink {
 // fsyncs a directory given by its descriptor.
 void fsync_dir(int dirfd, const std::string& display);
 
+// Points the symbolic link `name` in `dirfd` (the directory `dir_display`) at `target`,
+// atomically (a temp link renamed over it) and durably (the directory fsynced): a reader sees
+// the old target or the new one, never no link.
+void replace_symlink(int dirfd, const std::string& name, const std::string& target,
+                     const std::string& dir_display);
+
 }  // namespace pgbak

@@ -35,14 +35,14 @@ int open_regular_fd(int dirfd, const std::string& name, int flags, const std::st
   int fd = ::openat(dirfd, name.c_str(), flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode);
   if (fd < 0) {
     // ENXIO: a FIFO without a reader opened for writing; ELOOP: the name is a symlink.
-    if (errno == ENXIO) throw Error("cannot open '" + display + "': not a regular file");
-    if (errno == ELOOP) throw Error("cannot open '" + display + "': a symbolic link (refused)");
+    if (errno == ENXIO) throw CorruptError("cannot open '" + display + "': not a regular file");
+    if (errno == ELOOP) throw CorruptError("cannot open '" + display + "': a symbolic link (refused)");
     return -1;
   }
   UniqueFd owner(fd);
   struct stat st;
   if (::fstat(fd, &st) != 0) throw_sys("cannot stat", display);
-  if (!S_ISREG(st.st_mode)) throw Error("cannot open '" + display + "': not a regular file");
+  if (!S_ISREG(st.st_mode)) throw CorruptError("cannot open '" + display + "': not a regular file");
   if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
     throw_sys("cannot set flags of", display);
   }
@@ -82,7 +82,7 @@ std::optional<UniqueFd> open_dir_at(int dirfd, const std::string& name,
     struct stat st;
     if ((err == ENOTDIR || err == ELOOP) &&
         ::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
-      throw Error("cannot open directory '" + display + "': a symbolic link (refused)");
+      throw CorruptError("cannot open directory '" + display + "': a symbolic link (refused)");
     }
     throw_sys("cannot open directory", display, err);
   }
@@ -161,11 +161,10 @@ std::string this_program() {
   return path;
 }
 
-std::optional<std::string> read_small_file(int dirfd, const std::string& name,
-                                           const std::string& display) {
-  auto owner = try_open_regular_at(dirfd, name, O_RDONLY, display);
-  if (!owner) return std::nullopt;
-  int fd = owner->get();
+namespace {
+
+// The rest of an open file, as a string.
+std::string read_rest(int fd, const std::string& display) {
   std::string text;
   char buf[4096];
   for (;;) {
@@ -177,6 +176,27 @@ std::optional<std::string> read_small_file(int dirfd, const std::string& name,
     if (n == 0) return text;
     text.append(buf, static_cast<size_t>(n));
   }
+}
+
+}  // namespace
+
+std::optional<std::string> read_small_file(int dirfd, const std::string& name,
+                                           const std::string& display) {
+  auto owner = try_open_regular_at(dirfd, name, O_RDONLY, display);
+  if (!owner) return std::nullopt;
+  return read_rest(owner->get(), display);
+}
+
+std::optional<std::string> read_config_text(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!fd.valid()) {
+    if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
+    throw_sys("cannot read", path);
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) throw_sys("cannot stat", path);
+  if (!S_ISREG(st.st_mode)) throw CorruptError("cannot read '" + path + "': not a regular file");
+  return read_rest(fd.get(), path);
 }
 
 std::vector<std::string> list_dir(int dirfd, const std::string& display) {

@@ -48,6 +48,11 @@ std::string this_program();
 std::optional<std::string> read_small_file(int dirfd, const std::string& name,
                                            const std::string& display);
 
+// A whole configuration file named by an administrator (symbolic links followed: the name is
+// theirs, not a planted one); empty optional if it or a directory on its path does not exist.
+// Throws SystemError for any other failure, CorruptError if it is no regular file.
+std::optional<std::string> read_config_text(const std::string& path);
+
 // Sink writing to a descriptor it does not own.
 class FdSink : public Sink {
  public:

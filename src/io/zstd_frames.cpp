@@ -27,10 +27,9 @@ void decompress_frame(const ZstdFrame& frame, DurableWriter& out, const std::str
   uint64_t done = 0;
   for (;;) {
     ZSTD_outBuffer o{buf.get(), kIoChunk, 0};
-    size_t left = zstd_check(ZSTD_decompressStream(ctx.get(), &o, &in), "corrupt compressed file",
-                             display);
+    size_t left = zstd_check_input(ZSTD_decompressStream(ctx.get(), &o, &in), display);
     if (o.pos > frame.size - done) {
-      throw Error("corrupt compressed file '" + display + "': a frame holds more than it declares");
+      throw CorruptError("corrupt compressed file '" + display + "': a frame holds more than it declares");
     }
     if (done < head.size()) {
       std::memcpy(head.data() + done, buf.get(), std::min<uint64_t>(o.pos, head.size() - done));
@@ -39,11 +38,11 @@ void decompress_frame(const ZstdFrame& frame, DurableWriter& out, const std::str
     done += o.pos;
     if (left == 0) break;  // the frame ended, its checksum verified
     if (in.pos == in.size && o.pos < o.size) {
-      throw Error("corrupt compressed file '" + display + "': truncated");
+      throw CorruptError("corrupt compressed file '" + display + "': truncated");
     }
   }
   if (done != frame.size) {
-    throw Error("corrupt compressed file '" + display + "': a frame holds less than it declares");
+    throw CorruptError("corrupt compressed file '" + display + "': a frame holds less than it declares");
   }
 }
 

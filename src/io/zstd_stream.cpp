@@ -11,6 +11,13 @@ size_t zstd_check(size_t code, const std::string& what, const std::string& displ
   return code;
 }
 
+size_t zstd_check_input(size_t code, const std::string& display) {
+  if (ZSTD_isError(code)) {
+    throw CorruptError("corrupt compressed file '" + display + "': " + ZSTD_getErrorName(code));
+  }
+  return code;
+}
+
 ZstdCCtx new_cctx(int level, const std::string& display) {
   ZstdCCtx ctx(ZSTD_createCCtx());
   if (!ctx) throw Error("cannot compress '" + display + "': out of memory");
@@ -76,8 +83,7 @@ void ZstdDecompressor::write(std::span<const std::byte> data) {
   // Keep calling while input remains or the output buffer came back full (more may be flushed).
   for (;;) {
     ZSTD_outBuffer out{buf_.data(), buf_.size(), 0};
-    size_t hint = zstd_check(ZSTD_decompressStream(ctx_.get(), &out, &in), "corrupt compressed file",
-                             display_);
+    size_t hint = zstd_check_input(ZSTD_decompressStream(ctx_.get(), &out, &in), display_);
     if (out.pos > 0) out_.write({buf_.data(), out.pos});
     last_hint_ = hint;
     if (hint == 0) {
@@ -90,8 +96,8 @@ void ZstdDecompressor::write(std::span<const std::byte> data) {
 }
 
 void ZstdDecompressor::finish() {
-  if (!saw_input_) throw Error("corrupt compressed file '" + display_ + "': empty");
-  if (last_hint_ != 0) throw Error("corrupt compressed file '" + display_ + "': truncated");
+  if (!saw_input_) throw CorruptError("corrupt compressed file '" + display_ + "': empty");
+  if (last_hint_ != 0) throw CorruptError("corrupt compressed file '" + display_ + "': truncated");
 }
 
 }  // namespace pgbak

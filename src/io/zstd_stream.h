@@ -29,6 +29,8 @@ inline constexpr std::array<unsigned char, 4> kZstdFrameMagic = {0x28, 0xB5, 0x2
 
 // Throws Error("<what> '<display>': <zstd's reason>") if code is a zstd error; returns it otherwise.
 size_t zstd_check(size_t code, const std::string& what, const std::string& display);
+// The same for decompression, where a zstd error means damaged input: throws CorruptError.
+size_t zstd_check_input(size_t code, const std::string& display);
 
 // A compression context at `level` whose frames carry a content checksum.
 ZstdCCtx new_cctx(int level, const std::string& display);

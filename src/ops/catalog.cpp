@@ -175,7 +175,7 @@ CatalogSource local_catalog(const BackupDir& dir, const Config& config) {
     std::optional<Generation> g;
     try {
       g = dir.try_open_generation(name);
-    } catch (const Error&) {
+    } catch (const CorruptError&) {
       // Not a generation pgbak can read (e.g. a symlink planted among them): verify names it.
     }
     if (!g) continue;

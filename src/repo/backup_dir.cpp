@@ -113,17 +113,7 @@ std::string BackupDir::create_generation(std::time_t now) const {
 }
 
 void BackupDir::switch_current(const std::string& name) const {
-  std::string temp = std::string(".") + kCurrentLink + ".tmp." + std::to_string(::getpid());
-  ::unlinkat(fd_.get(), temp.c_str(), 0);
-  if (::symlinkat(name.c_str(), fd_.get(), temp.c_str()) != 0) {
-    throw_sys("cannot create symlink", path_join(path_, temp));
-  }
-  if (::renameat(fd_.get(), temp.c_str(), fd_.get(), kCurrentLink) != 0) {
-    int err = errno;
-    ::unlinkat(fd_.get(), temp.c_str(), 0);
-    throw_sys("cannot switch", path_join(path_, kCurrentLink), err);
-  }
-  fsync_dir(fd_.get(), path_);
+  replace_symlink(fd_.get(), kCurrentLink, name, path_);
 }
 
 namespace {

@@ -70,14 +70,14 @@ BaseInfo BaseScanner::info(const std::string& display) const {
   BaseInfo info;
   if (!label_done_) throw Error("base backup '" + display + "' has no backup_label");
   info.label = parse_backup_label(label_text_);
-  if (!info.label) throw Error("base backup '" + display + "': malformed backup_label");
+  if (!info.label) throw CorruptError("base backup '" + display + "': malformed backup_label");
   info.start_time = parse_timestamp(info.label->start_time);
   if (!info.start_time && label_mtime_ > 0) info.start_time = static_cast<double>(label_mtime_);
   info.uid = uid_;
   info.gid = gid_;
   if (map_done_) {
     auto map = parse_tablespace_map(map_text_);
-    if (!map) throw Error("base backup '" + display + "': malformed " + kTablespaceMap);
+    if (!map) throw CorruptError("base backup '" + display + "': malformed " + kTablespaceMap);
     info.tablespaces = std::move(*map);
   }
   if (control_head_.size() == sizeof(uint64_t)) {
@@ -124,8 +124,9 @@ BaseInfo read_base_label(const Generation& gen, const Config& config) {
       reader.write({buf.get(), static_cast<size_t>(n)});
     }
     return reader.info();
-  } catch (const Error&) {
-    // Unreadable: a damaged file says so, rather than by what the damage made the decoders say.
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::kCorrupt && e.kind() != ErrorKind::kAuth) throw;
+    // Undecodable: a damaged file says so, rather than by what the damage made the decoders say.
     // (A server-compressed base has no zstd checksum; SHA256SUMS is what tells.)
     if (auto listed = listed_base_digest(gen, *base)) {
       std::string digest = hash_generation_file(gen, *base);
@@ -142,9 +143,9 @@ std::optional<std::string> listed_base_digest(const Generation& gen, const std::
   return it->second;
 }
 
-Error damaged_base_error(const std::string& display, const std::string& digest,
+CorruptError damaged_base_error(const std::string& display, const std::string& digest,
                          const std::string& listed) {
-  return Error("base backup '" + display + "' is damaged: its SHA-256 " + digest +
+  return CorruptError("base backup '" + display + "' is damaged: its SHA-256 " + digest +
                " differs from " + kSumsFile + " (" + listed +
                ") (HINT: put back an intact copy of the file, or restore another generation with "
                "--generation)");

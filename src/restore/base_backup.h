@@ -98,7 +98,7 @@ BaseInfo read_base_label(const Generation& gen, const Config& config);
 std::optional<std::string> listed_base_digest(const Generation& gen, const std::string& stored);
 
 // The error for a base file (`display`) whose SHA-256 `digest` differs from `listed`.
-Error damaged_base_error(const std::string& display, const std::string& digest,
+CorruptError damaged_base_error(const std::string& display, const std::string& digest,
                          const std::string& listed);
 
 }  // namespace pgbak

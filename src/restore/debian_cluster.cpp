@@ -5,10 +5,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <optional>
 #include <regex>
-#include <sstream>
 
 #include "crypto/storage.h"
 #include "io/durable_writer.h"
@@ -44,11 +42,9 @@ std::string setting_value(const std::string& line) {
   return m[1].matched ? m[1].str() : m[2].str();
 }
 
+// A configuration file of the cluster; empty if it does not exist.
 std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return read_config_text(path).value_or("");
 }
 
 }  // namespace

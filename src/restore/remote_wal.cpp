@@ -60,7 +60,7 @@ std::optional<ArchivedFile> fetch_listed(const FetchScript& fetch, const RemoteL
     // Only the remote's current SHA256SUMS condemns a file, never a cached copy.
     if (listed && *listed != digest) listed = cache.listed_digest(fetch, *gen, *name, true);
     if (listed && *listed != digest) {
-      throw Error("archived file '" + display + "' is damaged: its SHA-256 " + digest +
+      throw CorruptError("archived file '" + display + "' is damaged: its SHA-256 " + digest +
                   " differs from " + kSumsFile + " (" + *listed + ")");
     }
     return ArchivedFile{gen->name, base_name(*name), file.release(), display};

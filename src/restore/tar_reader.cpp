@@ -83,7 +83,7 @@ TarReader::TarReader(TarHandler& handler, std::string display)
 }
 
 void TarReader::bad(const std::string& why) const {
-  throw Error("corrupt tar archive '" + display_ + "' at offset " + std::to_string(offset_) + ": " +
+  throw CorruptError("corrupt tar archive '" + display_ + "' at offset " + std::to_string(offset_) + ": " +
               why);
 }
 

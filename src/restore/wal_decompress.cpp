@@ -78,7 +78,7 @@ uint64_t decompress_into(const Config& config, ArchivedFile& found, const WalNam
     // so the size is checked against the segment size in the header.
     std::span<const std::byte> first(head.data(), std::min<uint64_t>(total, head.size()));
     if (auto why = check_segment_start(first, wal, total)) {
-      throw Error("corrupt archived file '" + found.display + "': " + *why);
+      throw CorruptError("corrupt archived file '" + found.display + "': " + *why);
     }
   }
   out.commit_replace(false);

@@ -61,9 +61,13 @@ ChildProcess::ChildProcess(const ChildSpec& spec) {
   if (pid < 0) throw_sys("cannot fork to run", spec.program);
   if (pid == 0) {
     int rfd = report.write.get();
-    // A child must not outlive a killed sync: the next sync would run it a second time.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
+    if (spec.detached) {
+      ::setsid();
+    } else {
+      // A child must not outlive a killed sync: the next sync would run it a second time.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);
+    }
     if (spec.own_group) ::setpgid(0, 0);
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
@@ -77,20 +81,27 @@ ChildProcess::ChildProcess(const ChildSpec& spec) {
     // Descriptors we inherited without O_CLOEXEC (e.g. from the server's archiver) stop here;
     // marking instead of closing keeps the report pipe open until exec succeeds.
     ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (spec.keep_fd >= 0) {
+      if (rfd == spec.keep_fd_as) rfd = ::fcntl(rfd, F_DUPFD_CLOEXEC, spec.keep_fd_as + 1);
+      child_dup(spec.keep_fd, spec.keep_fd_as, null_fd.get(), rfd);
+    }
     if (spec.uid) {
       gid_t gid = spec.gid;
       if (::setgroups(1, &gid) != 0 || ::setgid(gid) != 0 || ::setuid(*spec.uid) != 0) {
         child_fail(rfd, errno);
       }
-      // A change of credentials clears the parent-death signal: set it again, and recheck.
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(127);
+      if (!spec.detached) {
+        // A change of credentials clears the parent-death signal: set it again, and recheck.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) ::_exit(127);
+      }
     }
     if (cwd != nullptr && ::chdir(cwd) != 0) child_fail(rfd, errno);
     ::execve(program, argv.data(), env);
     child_fail(rfd, errno);
   }
   pid_ = pid;
+  reaped_ = spec.detached;
   own_group_ = spec.own_group;
   if (own_group_) ::setpgid(pid, pid);  // also here: either side may run first
   if (own_group_ && spec.group_dies_with_us) start_guard();
@@ -101,6 +112,7 @@ ChildProcess::ChildProcess(const ChildSpec& spec) {
     n = ::read(report.read.get(), &err, sizeof err);
   } while (n < 0 && errno == EINTR);
   if (n == sizeof err) {
+    reaped_ = false;
     wait();
     reap_guard();
     throw_sys("cannot run", spec.program + (cwd != nullptr ? "' in '" + spec.cwd : ""), err);

@@ -34,10 +34,18 @@ struct ChildSpec {
   // Run as this user and group (dropping supplementary groups); needs root. nullopt: as we are.
   std::optional<uid_t> uid;
   gid_t gid = 0;
+  // Detached: in a session of its own, outliving us; the ChildProcess neither kills nor waits
+  // for it (the background sync). Excludes own_group.
+  bool detached = false;
+  // A descriptor the child keeps open (not close-on-exec), as number keep_fd_as (>= 3);
+  // -1: none.
+  int keep_fd = -1;
+  int keep_fd_as = -1;
 };
 
-// A running child. It is killed (SIGKILL) if this process dies, and by the destructor if it was
-// not waited for (with its whole group when own_group), so no child outlives an error.
+// A running child. Unless detached, it is killed (SIGKILL) if this process dies, and by the
+// destructor if it was not waited for (with its whole group when own_group), so no child
+// outlives an error.
 class ChildProcess {
  public:
   // Starts the child; throws Error naming the program if fork or exec fails.
@@ -58,7 +66,7 @@ class ChildProcess {
 
   pid_t pid_ = -1;
   bool own_group_ = false;
-  bool reaped_ = false;
+  bool reaped_ = false;  // or detached: not ours to wait for
   pid_t guard_ = -1;  // the watcher of group_dies_with_us
   UniqueFd life_;     // our end of its pipe
 };

@@ -9,9 +9,10 @@ namespace pgbak {
 // The descriptor number on which the background sync receives pgbak.lock.
 constexpr int kInheritedLockFd = 3;
 
-// Forks and execs `pgbak sync --background` in a new session with stdin from /dev/null. The
+// Starts `pgbak sync --background`, detached (a session of its own, output to /dev/null). The
 // caller holds the BACKUP lock on `state`; the child inherits it through the shared open file
-// description, so the lock stays held for as long as the child runs.
+// description, so the lock stays held for as long as the child runs. Throws SystemError if the
+// sync cannot be started (fork or exec failed).
 void spawn_background_sync(const Invocation& inv, StateFile& state);
 
 // For commands other than a sync that take BACKUP for a while (prune): an archive-wal that ran

@@ -225,14 +225,15 @@ class Loop {
     std::optional<Error> older_failed;
     for (const std::string& name : ctx_.dir.generations()) {
       if (name == *current) continue;
+      // A generation archive-wal left behind as damaged (no pg_wal/) or a symlink planted among
+      // them is not ours to upload.
       std::optional<Generation> gen;
       try {
-        gen = ctx_.dir.open_generation(name);
-      } catch (const Error&) {
-        // A generation archive-wal left behind as damaged (e.g. no pg_wal/) or a symlink planted
-        // among them is not ours to upload.
+        gen = ctx_.dir.try_open_generation(name);
+      } catch (const CorruptError&) {
         continue;
       }
+      if (!gen) continue;
       try {
         log_checksums(*gen);
         if (files_not_uploaded(*gen, marks) > 0) upload(*gen, marks);

@@ -75,12 +75,14 @@ std::map<uint32_t, std::vector<HistoryEntry>> collect_histories(
     const BackupDir& dir, const std::vector<std::string>& gens, const Config& config) {
   std::map<uint32_t, std::vector<HistoryEntry>> out;
   for (const std::string& name : gens) {
+    // A missing pg_wal/ or a symlink is reported when the generation itself is verified.
     std::optional<Generation> opened;
     try {
-      opened = dir.open_generation(name);
-    } catch (const Error&) {
-      continue;  // reported when the generation itself is verified
+      opened = dir.try_open_generation(name);
+    } catch (const CorruptError&) {
+      continue;
     }
+    if (!opened) continue;
     Generation& gen = *opened;
     for (const std::string& file : list_dir(gen.wal_dir.get(), gen.path)) {
       auto original = original_name(file, ".zst");  // NAME.zst or NAME.zst.enc
@@ -92,8 +94,8 @@ std::map<uint32_t, std::vector<HistoryEntry>> collect_histories(
       try {
         scanned = scan_stored_file(config, gen.wal_dir.get(), file, path_join(gen.path, file),
                                    wal_identity(gen.name, file), text);
-      } catch (const Error&) {
-        continue;  // reported when the generation itself is verified
+      } catch (const CorruptError&) {
+        continue;  // not a regular file: reported when the generation itself is verified
       }
       std::vector<HistoryEntry> entries;
       if (scanned.error.empty() && !parse_timeline_history(text.text, wal->tli, entries)) {

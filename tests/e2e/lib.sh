@@ -123,6 +123,14 @@ e2e_init() {
   cd "$T"
 }
 
+# mkseg PATH NAME [make_segment.py options]: a synthetic WAL file NAME (a segment with a valid
+# long page header, 16 MiB unless --size) at PATH, written as user postgres.
+mkseg() { as_pg python3 "$PGBAK_SRC/tests/e2e/make_segment.py" "$@"; }
+
+# state_bits: pending|running work bits of pgbak.lock's state byte, ORed (so a sync that already
+# picked the work up still shows it).
+state_bits() { local b; b=$(od -An -tu1 -N1 "$PGBAK/pgbak.lock" | tr -d ' '); echo $(((b & 15) | (b >> 4))); }
+
 # as_pg CMD...: run CMD (an executable, not a shell function) as user postgres
 # when root, directly otherwise. Passes the variables tests rely on; pass
 # others with `as_pg env VAR=value CMD...`.

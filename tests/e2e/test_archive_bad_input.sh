@@ -5,7 +5,6 @@ e2e_init
 pgbak_init
 
 SEG=000000010000000000000003
-mkseg() { as_pg python3 "$PGBAK_SRC/tests/e2e/make_segment.py" "$@"; }
 snapshot() { (cd "$PGBAK" && find . -printf '%p %s %M\n' | sort); }
 before=$(snapshot)
 

@@ -8,11 +8,7 @@ pgbak_init
 echo "pg-bindir = /nonexistent" >"$PGBAK/pgbak.conf"
 
 SEG=000000010000000000000003
-mkseg() { as_pg python3 "$PGBAK_SRC/tests/e2e/make_segment.py" "$@"; }
 listing() { (cd "$PGBAK/$1" && find . -type f -printf '%p %s %T@\n' | sort); }
-# state_bits: pending|running work bits of pgbak.lock's state byte, ORed (so a sync that already
-# picked the work up still shows it).
-state_bits() { local b; b=$(od -An -tu1 -N1 "$PGBAK/pgbak.lock" | tr -d ' '); echo $(((b & 15) | (b >> 4))); }
 
 mkdir in && chown postgres: in 2>/dev/null || true
 mkseg in/$SEG $SEG --seed 1

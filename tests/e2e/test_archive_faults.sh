@@ -6,7 +6,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init
 pgbak_init
 echo "pg-bindir = /nonexistent" >"$PGBAK/pgbak.conf"
-mkseg() { as_pg python3 "$PGBAK_SRC/tests/e2e/make_segment.py" "$@"; }
 mkdir in && chown postgres: in 2>/dev/null || true
 n=1
 next_seg() {
@@ -97,3 +96,19 @@ rmdir "$PGBAK/pgbak.lock"
 assert_exit 0 pgbak_run archive-wal in/$SEG
 stored_ok
 ok "a directory in place of the state file: clear error, recreated once removed"
+
+# The background sync cannot start (the user may run no more processes): the file is archived
+# all the same, exit 0 (PostgreSQL must not retry it), stderr says why, and the work stays
+# pending for the next sync. A fresh directory: no sync holds its lock.
+PGBAK=$T/pgbak-nproc
+pgbak_init
+echo "pg-bindir = /nonexistent" >"$PGBAK/pgbak.conf"
+printf '1\t0/3000000\tno recovery target specified\n' >in/00000002.history
+chown postgres: in/00000002.history 2>/dev/null || true
+assert_exit 0 as_pg prlimit --nproc=0 "$PGBAK_BIN" -D "$PGBAK" archive-wal in/00000002.history
+assert_match "^pgbak: archive-wal: 00000002.history stored, but the background sync cannot start: cannot fork to run '/proc/self/exe': Resource temporarily unavailable \(the next archive-wal or 'pgbak sync' starts it\)$" "$LAST_STDERR"
+cmp <(zstd -dc "$PGBAK/current/pg_wal/00000002.history.zst") in/00000002.history ||
+  fail "00000002.history not stored intact"
+assert_exit 0 pgbak_run status
+assert_match "pending +[a-z, ]*archive" "$LAST_STDOUT"
+ok "a background sync that cannot be started: archived anyway, exit 0, the reason on stderr"

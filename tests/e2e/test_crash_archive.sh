@@ -7,8 +7,6 @@ pgbak_init
 echo "pg-bindir = /nonexistent" >"$PGBAK/pgbak.conf"   # background syncs cannot snapshot here
 "$PGBAK_BIN" help archive-wal >/dev/null
 
-mkseg() { as_pg python3 "$PGBAK_SRC/tests/e2e/make_segment.py" "$@"; }
-state_bits() { local b; b=$(od -An -tu1 -N1 "$PGBAK/pgbak.lock" | tr -d ' '); echo $(((b & 15) | (b >> 4))); }
 mkdir in && chown postgres: in 2>/dev/null || true
 
 # Make the first generation outside the crash loop.
@@ -37,3 +35,19 @@ for step in after-open mid-write before-fsync before-linkat before-dir-fsync aft
   n=$((n + 1))
 done
 
+
+# keygen writes the key the same way: killed at any step, no key (partial or whole) under its
+# name, and a second keygen then succeeds.
+mkdir -m 700 "$T/keys"
+for step in after-open mid-write before-fsync before-linkat; do
+  rc=0
+  env PGBAK_FAULT=$step:new.key "$PGBAK_BIN" keygen "$T/keys/new.key" >/dev/null 2>&1 || rc=$?
+  assert_eq 137 "$rc" "keygen killed at $step"
+  assert_no_file "$T/keys/new.key" "a key file after keygen was killed at $step"
+done
+assert_exit 0 "$PGBAK_BIN" keygen "$T/keys/new.key"
+assert_eq 65 "$(stat -c %s "$T/keys/new.key")" "the key file's size"
+assert_eq 600 "$(stat -c %a "$T/keys/new.key")" "the key file's mode"
+assert_exit 1 "$PGBAK_BIN" keygen "$T/keys/new.key"
+assert_match "cannot create key file '$T/keys/new.key': it exists already" "$LAST_STDERR"
+ok "keygen killed at each step of its write: no key file; then a whole 0600 key, never overwritten"

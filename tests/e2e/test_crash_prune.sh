@@ -9,7 +9,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/fault_lib.sh"
 e2e_init
 pgbak_init
 echo "pg-bindir = $T/nothing-here" >"$PGBAK/pgbak.conf"
-mkseg() { as_pg python3 "$PGBAK_SRC/tests/e2e/make_segment.py" "$@" --size 262144; }
 
 G=(1700000001 1700000002 1700000003 1700000004)
 # Four complete generations (a base, three WAL files, SHA256SUMS each), made once in $T/template.
@@ -18,7 +17,7 @@ for g in "${G[@]}"; do
   echo "base of $g" | zstd -q | as_pg tee "$T/template/$g/base.tzst" >/dev/null
   for i in 1 2 3; do
     seg=$(printf '00000001000000000000%02X%02X' "${g: -1}" "$i")
-    mkseg "$T/template/$seg" "$seg" --seed "$i"
+    mkseg "$T/template/$seg" "$seg" --seed "$i" --size 262144
     zstd -q -c "$T/template/$seg" | as_pg tee "$T/template/$g/pg_wal/$seg.zst" >/dev/null
   done
   as_pg sh -c 'cd "$1" && sha256sum base.tzst pg_wal/* >SHA256SUMS' _ "$T/template/$g"

@@ -12,7 +12,6 @@ pgbak_init
 # The background sync cannot snapshot: it only retries. No prefetch spool beside DEST: this test
 # looks at DEST's directory for hidden files.
 write_conf "pg-bindir = $T/nothing-here" "prefetch = 0"
-mkseg() { as_pg python3 "$PGBAK_SRC/tests/e2e/make_segment.py" "$@"; }
 as_pg mkdir -p in data/pg_wal
 SEG=000000010000000000000001
 mkseg in/$SEG $SEG

@@ -14,7 +14,6 @@ echo "pg-bindir = /nonexistent" >"$PGBAK/pgbak.conf"
 
 # shellcheck source=../crypto/python.sh
 source "$PGBAK_SRC/tests/crypto/python.sh"
-mkseg() { as_pg python3 "$PGBAK_SRC/tests/e2e/make_segment.py" "$@"; }
 # A segment with 3 MiB of random bytes after its header: its zstd stream spans many chunks.
 mkseg_random() {
   mkseg "$1" "$(basename "$1")" --seed "${2:-1}"

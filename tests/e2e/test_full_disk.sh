@@ -10,7 +10,6 @@ chown postgres: "$T/small"
 PGBAK=$T/small/pgbak
 pgbak_init
 echo "pg-bindir = /nonexistent" >"$PGBAK/pgbak.conf"
-mkseg() { as_pg python3 "$PGBAK_SRC/tests/e2e/make_segment.py" "$@"; }
 mkdir in && chown postgres: in
 # Random content so that the compressed segment is larger than the space left.
 as_pg head -c $((16 << 20)) /dev/urandom >in/rand

@@ -32,7 +32,6 @@ ok "restore-wal $seg (relative DEST) is byte-identical to what was archived"
 
 # current is searched first, then older generations newest first.
 cur=$(readlink "$PGBAK/current")
-mkseg() { python3 "$PGBAK_SRC/tests/e2e/make_segment.py" "$@"; }
 for g in $((cur - 200)) $((cur - 100)); do
   as_pg mkdir -p "$PGBAK/$g/pg_wal"
   for name in "$seg" 0000000100000000000000F0; do

@@ -13,7 +13,7 @@ pgbak_init
 write_conf "pg-bindir = /nonexistent" "snapshot-min-wal-files = 1000000" "backoff-start = 0.2" \
   "backoff-max = 0.5"
 mkdir in && chown postgres: in
-mkseg() { as_pg python3 "$PGBAK_SRC/tests/e2e/make_segment.py" "in/$1" "$1" --seed "${2:-1}"; }
+mkseg_in() { mkseg "in/$1" "$1" --seed "${2:-1}"; }
 seg() { printf '0000000100000000000000%02X' "$1"; }
 
 # bounded EXPECTED_EXIT REGEX ARGS...: pgbak ARGS as postgres under `timeout 10`; exit status
@@ -29,7 +29,7 @@ bounded() {
 }
 
 # A generation with a base (fake: no server here), one segment, SHA256SUMS; no sync left.
-mkseg "$(seg 1)"
+mkseg_in "$(seg 1)"
 bounded 0 "" archive-wal "in/$(seg 1)"
 stop_sync KILL # it retries the snapshot for ever here
 gen=$(readlink "$PGBAK/current")
@@ -44,7 +44,7 @@ plant_fifo() { rm -f "$1" && as_pg mkfifo -m 600 "$1"; }
 # system_identifier: archive-wal reads it before storing.
 mv "$PGBAK/$gen/system_identifier" "$T/sysid.saved"
 plant_fifo "$PGBAK/$gen/system_identifier"
-mkseg "$(seg 2)"
+mkseg_in "$(seg 2)"
 bounded 1 "^pgbak: cannot open '.*/system_identifier': not a regular file$" archive-wal "in/$(seg 2)"
 rm "$PGBAK/$gen/system_identifier" && mv "$T/sysid.saved" "$PGBAK/$gen/system_identifier"
 ok "FIFO at system_identifier: archive-wal exits 1 at once"
@@ -100,7 +100,7 @@ rm "$PGBAK/pgbak.lock" && mv "$T/lock.saved" "$PGBAK/pgbak.lock"
 ok "FIFO at pgbak.lock: status, wait and archive-wal exit 1 at once"
 
 # A generation directory that is itself a symlink: restore-wal and verify refuse it.
-mkseg "$(seg 3)"
+mkseg_in "$(seg 3)"
 bounded 0 "" archive-wal "in/$(seg 3)"
 pgbak_run wait 30
 old=$gen

@@ -107,23 +107,19 @@ assert_one_line_error backup-rclone
 ok "server down: exit 1 after $((SECONDS - start))s, $LAST_STDERR"
 check_fetch_down "$T/pgbak" 1763700000 backup-rclone
 
-# ---- through pgbak itself, with a real server (when pgbak can)
-if pgbak_has full-sync force-sync; then
-  start_sftp
-  install -m 600 "$T/rclone/rclone.conf" "$T/rclone/pg.conf"
-  if ((EUID == 0)); then chown -R postgres: "$T/rclone"; fi
-  cat >"$T/backup.env" <<EOF
+# ---- through pgbak itself, with a real server
+start_sftp
+install -m 600 "$T/rclone/rclone.conf" "$T/rclone/pg.conf"
+if ((EUID == 0)); then chown -R postgres: "$T/rclone"; fi
+cat >"$T/backup.env" <<EOF
 PGBAK_RCLONE_REMOTE=t:roundtrip
 PGBAK_RCLONE_CONFIG='$T/rclone/pg.conf'
 RCLONE_CACHE_DIR='$T/rclone/pg-cache'
 export RCLONE_CACHE_DIR
 EOF
-  download() { rclone --config "$PGBAK_RCLONE_CONFIG" copy t:roundtrip "$1"; }
-  PGBAK=$T/pgbak-rt
-  pgbak_roundtrip "$SCRIPT" download
-  sed "s|t:roundtrip|t:drill|" "$T/backup.env" >"$T/drill.env"
-  disaster_drill "$SCRIPT" "$T/drill.env"
-else
-  pgbak_roundtrip "$SCRIPT" :
-fi
+download() { rclone --config "$PGBAK_RCLONE_CONFIG" copy t:roundtrip "$1"; }
+PGBAK=$T/pgbak-rt
+pgbak_roundtrip "$SCRIPT" download
+sed "s|t:roundtrip|t:drill|" "$T/backup.env" >"$T/drill.env"
+disaster_drill "$SCRIPT" "$T/drill.env"
 ok "backup-rclone end to end"

@@ -134,26 +134,22 @@ assert_one_line_error backup-rsync
 ok "server down: exit 1, $LAST_STDERR"
 check_fetch_down "$T/pgbak" 1763700000 backup-rsync
 
-# ---- through pgbak itself, with a real server (when pgbak can)
-if pgbak_has full-sync force-sync; then
-  start_server "$T/sshd.log" "$SSHD" -D -e -f "$T/ssh/sshd_config"
-  wait_tcp "$port" 20 "$SERVER_PID"
-  # The key of the PostgreSQL user, in a directory it can reach.
-  install -d -m 700 "$T/pgssh"
-  install -m 600 "$T/ssh/client_key" "$T/pgssh/key"
-  if ((EUID == 0)); then chown -R postgres: "$T/pgssh"; fi
-  mkdir -m 700 "$T/remote2"
-  cat >"$T/backup.env" <<EOF
+# ---- through pgbak itself, with a real server
+start_server "$T/sshd.log" "$SSHD" -D -e -f "$T/ssh/sshd_config"
+wait_tcp "$port" 20 "$SERVER_PID"
+# The key of the PostgreSQL user, in a directory it can reach.
+install -d -m 700 "$T/pgssh"
+install -m 600 "$T/ssh/client_key" "$T/pgssh/key"
+if ((EUID == 0)); then chown -R postgres: "$T/pgssh"; fi
+mkdir -m 700 "$T/remote2"
+cat >"$T/backup.env" <<EOF
 PGBAK_RSYNC_TARGET='$user@127.0.0.1:$T/remote2'
 PGBAK_RSYNC_SSH='${ssh_cmd/$T\/ssh\/client_key/$T/pgssh/key}'
 EOF
-  download() { rsync -a -e "$ssh_cmd" "$user@127.0.0.1:$T/remote2/" "$1/"; }
-  PGBAK=$T/pgbak-rt
-  pgbak_roundtrip "$SCRIPT" download
-  mkdir -m 700 "$T/remote3"
-  sed "s|$T/remote2|$T/remote3|" "$T/backup.env" >"$T/drill.env"
-  disaster_drill "$SCRIPT" "$T/drill.env"
-else
-  pgbak_roundtrip "$SCRIPT" :
-fi
+download() { rsync -a -e "$ssh_cmd" "$user@127.0.0.1:$T/remote2/" "$1/"; }
+PGBAK=$T/pgbak-rt
+pgbak_roundtrip "$SCRIPT" download
+mkdir -m 700 "$T/remote3"
+sed "s|$T/remote2|$T/remote3|" "$T/backup.env" >"$T/drill.env"
+disaster_drill "$SCRIPT" "$T/drill.env"
 ok "backup-rsync end to end"

@@ -145,22 +145,18 @@ assert_one_line_error backup-s3
 ok "server down: exit 1 after $((SECONDS - start))s, $LAST_STDERR"
 check_fetch_down "$T/pgbak" 1763700000 backup-s3
 
-# ---- through pgbak itself, with a real server (when pgbak can)
-if pgbak_has full-sync force-sync; then
-  start_s3
-  cat >"$T/backup.env" <<EOF
+# ---- through pgbak itself, with a real server
+start_s3
+cat >"$T/backup.env" <<EOF
 PGBAK_S3_URL=s3://$bucket/roundtrip
 PGBAK_S3_ENDPOINT=$PGBAK_S3_ENDPOINT
 export AWS_CONFIG_FILE='$T/aws/config' AWS_SHARED_CREDENTIALS_FILE='$T/aws/credentials'
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_EC2_METADATA_DISABLED=true
 export AWS_REQUEST_CHECKSUM_CALCULATION=when_required AWS_RESPONSE_CHECKSUM_VALIDATION=when_required
 EOF
-  rt_download() { s3 sync --no-progress --only-show-errors "s3://$bucket/roundtrip/" "$1/"; }
-  PGBAK=$T/pgbak-rt
-  pgbak_roundtrip "$SCRIPT" rt_download
-  sed "s|/roundtrip|/drill|" "$T/backup.env" >"$T/drill.env"
-  disaster_drill "$SCRIPT" "$T/drill.env"
-else
-  pgbak_roundtrip "$SCRIPT" :
-fi
+rt_download() { s3 sync --no-progress --only-show-errors "s3://$bucket/roundtrip/" "$1/"; }
+PGBAK=$T/pgbak-rt
+pgbak_roundtrip "$SCRIPT" rt_download
+sed "s|/roundtrip|/drill|" "$T/backup.env" >"$T/drill.env"
+disaster_drill "$SCRIPT" "$T/drill.env"
 ok "backup-s3 end to end"

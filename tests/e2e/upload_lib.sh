@@ -148,12 +148,6 @@ assert_one_line_error() {
   assert_match "^$1: .+: .+" "$LAST_STDERR" "error message format"
 }
 
-# pgbak_has CMD...: the pgbak under test knows every CMD (`pgbak help CMD`).
-pgbak_has() {
-  local c
-  for c in "$@"; do "$PGBAK_BIN" help "$c" >/dev/null 2>&1 || return 1; done
-}
-
 # pg_reachable SCRIPT: print SCRIPT's path, or that of a copy in $T/bin when the PostgreSQL user
 # cannot reach the checkout (e.g. under /root).
 pg_reachable() {
@@ -166,23 +160,16 @@ pg_reachable() {
   echo "$T/bin/$(basename "$1")"
 }
 
-# pgbak_roundtrip SCRIPT DOWNLOAD_FN: the real thing, when this pgbak has
-# full-sync and force-sync: a PostgreSQL cluster archives through pgbak, whose
-# scripts/backup is SCRIPT (settings in scripts/backup.env, written by the
-# caller into $T/backup.env); `pgbak full-sync` and `force-sync` upload;
-# DOWNLOAD_FN DEST fetches the remote copy into DEST, which must match the
-# local generation; then, as far as this pgbak has them, `pgbak verify` passes
-# on DEST and a server made by `pgbak restore` from DEST has the data.
-# Commands pgbak lacks are skipped with a printed note. (The fake generations
-# of the tests are random bytes, which verify rightly rejects: verify runs
-# only here, on real ones.)
+# pgbak_roundtrip SCRIPT DOWNLOAD_FN: the real thing: a PostgreSQL cluster
+# archives through pgbak, whose scripts/backup is SCRIPT (settings in
+# scripts/backup.env, written by the caller into $T/backup.env); `pgbak
+# full-sync` and `force-sync` upload; DOWNLOAD_FN DEST fetches the remote copy
+# into DEST, which must match the local generation; `pgbak verify` passes on
+# DEST and a server made by `pgbak restore` from DEST has the data. (The fake
+# generations of the tests are random bytes, which verify rightly rejects:
+# verify runs only here, on real ones.)
 pgbak_roundtrip() {
   local script=$1 download=$2 dl=$T/roundtrip.dl rows
-  if ! pgbak_has full-sync force-sync; then
-    echo "note: $PGBAK_BIN has no full-sync/force-sync yet: skipped the round trip through pgbak" \
-      "(and pgbak verify/restore of the downloaded copy)"
-    return 0
-  fi
   script=$(pg_reachable "$script")
   pgbak_init
   ln -sfn "$script" "$PGBAK/scripts/backup"
@@ -197,7 +184,7 @@ pgbak_roundtrip() {
   wait_archived main --no-failures
   cluster_stop main
   # Background syncs (started by archive-wal) upload too; end with all uploaded.
-  if pgbak_has wait; then pgbak_run wait 60 >/dev/null || true; fi
+  pgbak_run wait 60 >/dev/null || true
   assert_exit 0 pgbak_run force-sync
   ok "pgbak full-sync and force-sync uploaded through $(basename "$script")"
 
@@ -208,16 +195,8 @@ pgbak_roundtrip() {
   gen=$(readlink "$PGBAK/current")
   assert_same_tree "$PGBAK/$gen" "$dl/$gen"
   ok "the downloaded copy of generation $gen matches the local one"
-  if pgbak_has verify; then
-    assert_exit 0 as_pg "$PGBAK_BIN" -D "$dl" verify
-    ok "pgbak verify passes on the copy downloaded from the remote"
-  else
-    echo "note: $PGBAK_BIN has no verify yet: skipped pgbak verify of the downloaded copy"
-  fi
-  if ! pgbak_has restore restore-wal; then
-    echo "note: $PGBAK_BIN has no restore/restore-wal yet: skipped restoring from the downloaded copy"
-    return 0
-  fi
+  assert_exit 0 as_pg "$PGBAK_BIN" -D "$dl" verify
+  ok "pgbak verify passes on the copy downloaded from the remote"
   assert_exit 0 as_pg "$PGBAK_BIN" -D "$dl" restore "$T/restored.data"
   cluster_configure restored "archive_mode = off"
   cluster_start restored
