@@ -98,7 +98,9 @@ SecretKey::~SecretKey() {
   OPENSSL_cleanse(bytes_, kKeySize);
 }
 
-std::string key_id_hex(const KeyId& id) { return to_hex(id); }
+std::string key_id_hex(const KeyId& id) {
+  return to_hex(id);
+}
 
 std::optional<std::string> key_file_problem(const struct stat& st, uid_t euid,
                                             const std::string& path) {

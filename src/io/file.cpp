@@ -36,7 +36,8 @@ int open_regular_fd(int dirfd, const std::string& name, int flags, const std::st
   if (fd < 0) {
     // ENXIO: a FIFO without a reader opened for writing; ELOOP: the name is a symlink.
     if (errno == ENXIO) throw CorruptError("cannot open '" + display + "': not a regular file");
-    if (errno == ELOOP) throw CorruptError("cannot open '" + display + "': a symbolic link (refused)");
+    if (errno == ELOOP)
+      throw CorruptError("cannot open '" + display + "': a symbolic link (refused)");
     return -1;
   }
   UniqueFd owner(fd);

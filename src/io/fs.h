@@ -26,7 +26,9 @@ class Fs {
   virtual int fsync(int fd) = 0;
   // Starts writeback of fd's dirty pages in [offset, offset + length) without waiting (a hint,
   // no durability; default: none).
-  virtual void start_writeback(int fd, off_t offset, off_t length) { (void)fd, (void)offset, (void)length; }
+  virtual void start_writeback(int fd, off_t offset, off_t length) {
+    (void)fd, (void)offset, (void)length;
+  }
   // Gives the unnamed file fd the name; fails with EEXIST instead of replacing.
   virtual int link_fd(int fd, int dirfd, const char* name) = 0;
   virtual int link_at(int dirfd, const char* from, const char* to) = 0;

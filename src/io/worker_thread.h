@@ -39,7 +39,8 @@ template <class R>
 class Beside {
  public:
   template <class F>
-  explicit Beside(F fn) : task_(std::move(fn)), result_(task_.get_future()), thread_([this] { task_(); }) {}
+  explicit Beside(F fn)
+      : task_(std::move(fn)), result_(task_.get_future()), thread_([this] { task_(); }) {}
   R get() {
     thread_.join();
     return result_.get();

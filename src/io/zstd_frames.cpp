@@ -29,7 +29,8 @@ void decompress_frame(const ZstdFrame& frame, DurableWriter& out, const std::str
     ZSTD_outBuffer o{buf.get(), kIoChunk, 0};
     size_t left = zstd_check_input(ZSTD_decompressStream(ctx.get(), &o, &in), display);
     if (o.pos > frame.size - done) {
-      throw CorruptError("corrupt compressed file '" + display + "': a frame holds more than it declares");
+      throw CorruptError("corrupt compressed file '" + display +
+                         "': a frame holds more than it declares");
     }
     if (done < head.size()) {
       std::memcpy(head.data() + done, buf.get(), std::min<uint64_t>(o.pos, head.size() - done));
@@ -42,7 +43,8 @@ void decompress_frame(const ZstdFrame& frame, DurableWriter& out, const std::str
     }
   }
   if (done != frame.size) {
-    throw CorruptError("corrupt compressed file '" + display + "': a frame holds less than it declares");
+    throw CorruptError("corrupt compressed file '" + display +
+                       "': a frame holds less than it declares");
   }
 }
 

@@ -22,7 +22,8 @@ struct ZstdFrame {
 
 // The frames of `file` if it is a sequence of at most `max_frames` whole zstd frames that all
 // declare their content size; nullopt otherwise (the streaming path then says what is wrong).
-std::optional<std::vector<ZstdFrame>> list_frames(std::span<const std::byte> file, size_t max_frames);
+std::optional<std::vector<ZstdFrame>> list_frames(std::span<const std::byte> file,
+                                                  size_t max_frames);
 
 // Writes the content of `frames` into `out` (allocated to the total size first), one thread per
 // frame. Every frame's checksum and size are verified; a bad frame throws Error("corrupt

@@ -37,14 +37,15 @@ ZstdCompressor::ZstdCompressor(Sink& out, int level, int workers, std::string di
   if (workers > 0) {
     zstd_check(ZSTD_CCtx_setParameter(ctx_.get(), ZSTD_c_nbWorkers, workers), what, display_);
   }
-  if (pledged_size) zstd_check(ZSTD_CCtx_setPledgedSrcSize(ctx_.get(), *pledged_size), what, display_);
+  if (pledged_size)
+    zstd_check(ZSTD_CCtx_setPledgedSrcSize(ctx_.get(), *pledged_size), what, display_);
 }
 
 void ZstdCompressor::drive(ZSTD_inBuffer& in, ZSTD_EndDirective mode) {
   for (;;) {
     ZSTD_outBuffer out{buf_.data(), buf_.size(), 0};
-    size_t left = zstd_check(ZSTD_compressStream2(ctx_.get(), &out, &in, mode),
-                             "cannot compress", display_);
+    size_t left =
+        zstd_check(ZSTD_compressStream2(ctx_.get(), &out, &in, mode), "cannot compress", display_);
     if (out.pos > 0) out_.write({buf_.data(), out.pos});
     bool input_done = in.pos == in.size;
     if (mode == ZSTD_e_end ? left == 0 : input_done) return;

@@ -27,7 +27,8 @@ using ZstdCCtx = std::unique_ptr<ZSTD_CCtx, ZstdCCtxDeleter>;
 // Every zstd frame begins with these bytes (RFC 8878; ZSTD_MAGICNUMBER, little-endian).
 inline constexpr std::array<unsigned char, 4> kZstdFrameMagic = {0x28, 0xB5, 0x2F, 0xFD};
 
-// Throws Error("<what> '<display>': <zstd's reason>") if code is a zstd error; returns it otherwise.
+// Throws Error("<what> '<display>': <zstd's reason>") if code is a zstd error; returns it
+// otherwise.
 size_t zstd_check(size_t code, const std::string& what, const std::string& display);
 // The same for decompression, where a zstd error means damaged input: throws CorruptError.
 size_t zstd_check_input(size_t code, const std::string& display);

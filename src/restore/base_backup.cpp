@@ -144,11 +144,12 @@ std::optional<std::string> listed_base_digest(const Generation& gen, const std::
 }
 
 CorruptError damaged_base_error(const std::string& display, const std::string& digest,
-                         const std::string& listed) {
-  return CorruptError("base backup '" + display + "' is damaged: its SHA-256 " + digest +
-               " differs from " + kSumsFile + " (" + listed +
-               ") (HINT: put back an intact copy of the file, or restore another generation with "
-               "--generation)");
+                                const std::string& listed) {
+  return CorruptError(
+      "base backup '" + display + "' is damaged: its SHA-256 " + digest + " differs from " +
+      kSumsFile + " (" + listed +
+      ") (HINT: put back an intact copy of the file, or restore another generation with "
+      "--generation)");
 }
 
 }  // namespace pgbak

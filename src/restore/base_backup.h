@@ -99,6 +99,6 @@ std::optional<std::string> listed_base_digest(const Generation& gen, const std::
 
 // The error for a base file (`display`) whose SHA-256 `digest` differs from `listed`.
 CorruptError damaged_base_error(const std::string& display, const std::string& digest,
-                         const std::string& listed);
+                                const std::string& listed);
 
 }  // namespace pgbak

@@ -61,7 +61,7 @@ std::optional<ArchivedFile> fetch_listed(const FetchScript& fetch, const RemoteL
     if (listed && *listed != digest) listed = cache.listed_digest(fetch, *gen, *name, true);
     if (listed && *listed != digest) {
       throw CorruptError("archived file '" + display + "' is damaged: its SHA-256 " + digest +
-                  " differs from " + kSumsFile + " (" + *listed + ")");
+                         " differs from " + kSumsFile + " (" + *listed + ")");
     }
     return ArchivedFile{gen->name, base_name(*name), file.release(), display};
   }

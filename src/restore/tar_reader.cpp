@@ -83,8 +83,8 @@ TarReader::TarReader(TarHandler& handler, std::string display)
 }
 
 void TarReader::bad(const std::string& why) const {
-  throw CorruptError("corrupt tar archive '" + display_ + "' at offset " + std::to_string(offset_) + ": " +
-              why);
+  throw CorruptError("corrupt tar archive '" + display_ + "' at offset " + std::to_string(offset_) +
+                     ": " + why);
 }
 
 void TarReader::write(std::span<const std::byte> bytes) {

@@ -67,8 +67,8 @@ class ChildProcess {
   pid_t pid_ = -1;
   bool own_group_ = false;
   bool reaped_ = false;  // or detached: not ours to wait for
-  pid_t guard_ = -1;  // the watcher of group_dies_with_us
-  UniqueFd life_;     // our end of its pipe
+  pid_t guard_ = -1;     // the watcher of group_dies_with_us
+  UniqueFd life_;        // our end of its pipe
 };
 
 // Kills (SIGKILL) process group `pgid` if processes of it still run in session `sid`: what a

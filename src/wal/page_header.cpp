@@ -67,7 +67,8 @@ std::optional<std::string> check_segment_start(std::span<const std::byte> first_
   }
   auto seg_size = static_cast<uint32_t>(file_size);
   if (name.seg >= segments_per_log(seg_size)) {
-    return "segment number in the name is out of range for segment size " + std::to_string(seg_size);
+    return "segment number in the name is out of range for segment size " +
+           std::to_string(seg_size);
   }
   uint64_t expected = segment_number(name, seg_size) * seg_size;
   if (h.pageaddr != expected) {

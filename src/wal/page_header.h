@@ -34,7 +34,9 @@ PageHeader decode_page_header(std::span<const std::byte> data);
 // True for the WAL page magic of a PostgreSQL release pgbak knows (9.5 to 18).
 bool known_wal_magic(uint16_t magic);
 
-inline bool is_power_of_two(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+inline bool is_power_of_two(uint64_t v) {
+  return v != 0 && (v & (v - 1)) == 0;
+}
 
 // Checks a segment's first page against its name and the file's size. Returns the reason it is
 // not a valid segment, or nullopt if it is.

@@ -28,7 +28,9 @@ struct WalName {
 std::optional<WalName> parse_wal_name(std::string_view name);
 
 // Segments per 4 GiB "log" for a segment size.
-inline uint64_t segments_per_log(uint32_t seg_size) { return 0x100000000ULL / seg_size; }
+inline uint64_t segments_per_log(uint32_t seg_size) {
+  return 0x100000000ULL / seg_size;
+}
 
 // The segment number (LSN / seg_size) a segment-like name stands for.
 inline uint64_t segment_number(const WalName& name, uint32_t seg_size) {

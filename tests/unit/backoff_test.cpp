@@ -70,9 +70,11 @@ BOOST_AUTO_TEST_CASE(wait_can_be_cut_short_between_slices) {
   Backoff b(10, 2, 100);
   b.record_failure(clock.now());
   int asked = 0;
-  BOOST_TEST(b.wait(clock, [&] { return ++asked == 3; }, 1.0));
+  BOOST_TEST(b.wait(
+      clock, [&] { return ++asked == 3; }, 1.0));
   BOOST_TEST(clock.sleeps.size() == 2u);  // two 1 s slices, then the predicate said stop
-  BOOST_TEST(!b.wait(clock, [] { return false; }, 4.0));
+  BOOST_TEST(!b.wait(
+      clock, [] { return false; }, 4.0));
   std::vector<double> want = {1, 1, 4, 4};
   BOOST_TEST(clock.sleeps == want, boost::test_tools::per_element());
 }

@@ -1,11 +1,11 @@
 // Power-loss model of the durable write: an in-memory file system that keeps only what was
 // fsynced (file data by fsync of the file, names by fsync of the directory). Cutting the power
 // after every single call of a write must never leave a partial file under the final name.
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -192,7 +192,8 @@ BOOST_AUTO_TEST_CASE(final_name_holds_all_or_nothing_at_every_cut) {
       finished = write_file(fs, replace, positional);
       auto seen = fs.after_power_loss("f");
       if (seen && !(existing && !finished && *seen == old_content)) {
-        BOOST_TEST(*seen == kContent, "partial file after a cut at call " << cut << ", mode " << mode);
+        BOOST_TEST(*seen == kContent,
+                   "partial file after a cut at call " << cut << ", mode " << mode);
       }
       if (existing) BOOST_TEST(seen.has_value(), "the old file vanished at call " << cut);
       if (finished) {

@@ -24,7 +24,9 @@ std::string slurp(const std::string& path) {
   return s.str();
 }
 
-void write_text(DurableWriter& w, const std::string& text) { w.write(std::as_bytes(std::span(text))); }
+void write_text(DurableWriter& w, const std::string& text) {
+  w.write(std::as_bytes(std::span(text)));
+}
 
 size_t entries(const std::string& dir) {
   return static_cast<size_t>(std::distance(std::filesystem::directory_iterator(dir), {}));

@@ -13,7 +13,9 @@ namespace pgbak::test {
 
 class VectorSink : public Sink {
  public:
-  void write(std::span<const std::byte> d) override { bytes.insert(bytes.end(), d.begin(), d.end()); }
+  void write(std::span<const std::byte> d) override {
+    bytes.insert(bytes.end(), d.begin(), d.end());
+  }
   std::vector<std::byte> bytes;
 };
 

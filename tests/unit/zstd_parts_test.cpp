@@ -1,5 +1,5 @@
-#include "io/zstd_frames.h"
 #include "io/zstd_parts.h"
+#include "io/zstd_frames.h"
 
 #include <fcntl.h>
 
@@ -145,7 +145,7 @@ BOOST_AUTO_TEST_CASE(files_not_made_of_sized_frames_are_left_to_the_streaming_pa
   BOOST_TEST(!list_frames({}, 16).has_value());
   Bytes packed = compress_parts(sample(9 << 20), 3);
   BOOST_TEST(!list_frames(packed, 2).has_value());  // more frames than allowed
-  Bytes cut(packed.begin(), packed.end() - 3);       // the last frame is incomplete
+  Bytes cut(packed.begin(), packed.end() - 3);      // the last frame is incomplete
   BOOST_TEST(!list_frames(cut, 16).has_value());
 }
 

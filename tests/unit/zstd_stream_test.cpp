@@ -64,7 +64,7 @@ BOOST_AUTO_TEST_CASE(frame_has_a_checksum_that_catches_a_flipped_byte) {
   auto data = sample(1 << 20);
   auto packed = compress(data);
   BOOST_TEST((static_cast<unsigned>(packed[4]) & 0x04) != 0u);  // Content_Checksum_flag
-  packed[packed.size() - 2] ^= std::byte{0x40};  // inside the checksum
+  packed[packed.size() - 2] ^= std::byte{0x40};                 // inside the checksum
   BOOST_CHECK_THROW(decompress(packed), Error);
 }
 
