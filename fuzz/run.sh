@@ -29,7 +29,7 @@ done
 
 mkdir -p "$work/corpus" "$work/artifacts"
 bin=$work/tar_reader_fuzz
-sources=(fuzz/tar_reader_fuzz.cpp src/restore/tar_reader.cpp src/restore/tar_extract.cpp
+sources=(fuzz/tar_reader_fuzz.cpp src/io/tar_reader.cpp src/restore/tar_extract.cpp
   src/io/error.cpp src/io/file.cpp src/io/tree.cpp)
 if [[ ! -x $bin ]] || [[ -n $(cd "$src" && find "${sources[@]}" src/restore/*.h src/io/*.h -newer "$bin") ]]; then
   (cd "$src" && "$cxx" -std=c++20 -g -O1 -Wall -Wextra -fsanitize=fuzzer,address,undefined \

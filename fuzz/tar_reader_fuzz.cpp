@@ -17,9 +17,9 @@
 
 #include "io/error.h"
 #include "io/file.h"
+#include "io/tar_reader.h"
 #include "io/tree.h"
 #include "restore/tar_extract.h"
-#include "restore/tar_reader.h"
 
 using namespace pgbak;
 

@@ -10,14 +10,14 @@
 #include "archive/timeline_guard.h"
 #include "archive/wal_source.h"
 #include "cli/commands.h"
-#include "crypto/storage.h"
 #include "io/error.h"
 #include "repo/backup_dir.h"
 #include "repo/lineage.h"
+#include "repo/stored_names.h"
+#include "repo/sync_log.h"
 #include "state/drop_record.h"
+#include "state/spawn_sync.h"
 #include "state/state_file.h"
-#include "sync/spawn.h"
-#include "sync/sync_log.h"
 
 namespace pgbak {
 namespace {

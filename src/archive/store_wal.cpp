@@ -8,11 +8,12 @@
 #include <memory>
 
 #include "crypto/keys.h"
-#include "crypto/storage.h"
 #include "io/durable_writer.h"
 #include "io/error.h"
 #include "io/file.h"
 #include "io/zstd_stream.h"
+#include "pipeline/stored_file.h"
+#include "repo/stored_names.h"
 
 namespace pgbak {
 namespace {
@@ -52,18 +53,6 @@ int compress_parts(const WalSource& src, const Config& config) {
 }
 
 }  // namespace
-
-std::string stored_wal_name(const WalName& name) {
-  return name.text + ".zst";
-}
-
-std::string wal_relative(const std::string& stored_name) {
-  return std::string(kWalDir) + "/" + stored_name;
-}
-
-std::string wal_identity(const std::string& generation, const std::string& stored_name) {
-  return stored_identity(generation, wal_relative(stored_name));
-}
 
 bool stored_matches_source(const Generation& gen, const std::string& stored_name, WalSource& src,
                            const Config& config) {

@@ -4,6 +4,7 @@
 #include "archive/wal_source.h"
 #include "config/config.h"
 #include "repo/backup_dir.h"
+#include "repo/stored_names.h"
 
 namespace pgbak {
 
@@ -12,18 +13,6 @@ enum class StoreResult {
   kIdentical,  // already there with the same content
   kConflict,   // already there with different content; nothing changed
 };
-
-// Stored name of a WAL file inside pg_wal/ before any encryption suffix ("NAME.zst"; encrypted
-// copies add ".enc", see crypto/storage.h).
-std::string stored_wal_name(const WalName& name);
-
-// A stored WAL file's name relative to its generation ("pg_wal/NAME.zst[.enc]"), the name its
-// encryption binds (crypto/storage.h's stored_identity).
-std::string wal_relative(const std::string& stored_name);
-
-// The identity an encrypted stored WAL file is bound to: stored_identity(generation,
-// wal_relative(stored_name)).
-std::string wal_identity(const std::string& generation, const std::string& stored_name);
 
 StoreResult store_wal(const Generation& gen, WalSource& src, const Config& config);
 

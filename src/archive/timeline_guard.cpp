@@ -7,13 +7,13 @@
 #include <map>
 
 #include "archive/store_wal.h"
-#include "crypto/storage.h"
 #include "io/error.h"
 #include "io/file.h"
+#include "pipeline/stored_scan.h"
 #include "repo/lineage.h"
-#include "verify/stored_file.h"
-#include "verify/timeline_history.h"
+#include "repo/stored_names.h"
 #include "wal/page_header.h"
+#include "wal/timeline_history.h"
 
 namespace pgbak {
 namespace {

@@ -65,7 +65,7 @@ struct CipherCtxDeleter {
 class EncryptingSink : public Sink {
  public:
   // Encrypts for `key` with fresh header randomness from OpenSSL's CSPRNG, bound to `identity`
-  // (storage.h's stored_identity). `display` is the path used in error messages.
+  // (repo/stored_names.h's stored_identity). `display` is the path used in error messages.
   EncryptingSink(Sink& out, const SecretKey& key, std::string display, std::string identity);
   // Tests only: fixed header randomness, chunk size and version (1 writes the old format, which
   // binds no identity), for known-answer tests.

@@ -7,13 +7,14 @@
 #include <set>
 
 #include "archive/store_wal.h"
-#include "crypto/storage.h"
 #include "io/error.h"
 #include "io/file.h"
+#include "pipeline/stored_file.h"
+#include "pipeline/stored_scan.h"
+#include "repo/backup_end.h"
 #include "repo/lineage.h"
-#include "restore/backup_end.h"
-#include "sync/upload_marks.h"
-#include "verify/stored_file.h"
+#include "repo/stored_names.h"
+#include "repo/upload_marks.h"
 #include "verify/wal_continuity.h"
 #include "wal/wal_name.h"
 

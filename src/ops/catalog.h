@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "config/config.h"
+#include "remote/remote_base.h"
 #include "repo/backup_dir.h"
-#include "restore/choose_generation.h"
-#include "restore/remote_base.h"
+#include "repo/choose_generation.h"
 
 namespace pgbak {
 

@@ -16,12 +16,12 @@
 #include "io/error.h"
 #include "io/file.h"
 #include "ops/archive_command.h"
+#include "ops/init.h"
 #include "pg/connection.h"
 #include "pg/identify_system.h"
 #include "repo/backup_dir.h"
-#include "repo/init.h"
+#include "repo/sync_status.h"
 #include "state/drop_record.h"
-#include "sync/status_record.h"
 
 namespace po = boost::program_options;
 

@@ -9,7 +9,7 @@
 #include "io/error.h"
 #include "ops/catalog.h"
 #include "ops/json.h"
-#include "restore/backup_label.h"
+#include "repo/backup_label.h"
 #include "wal/wal_name.h"
 
 namespace po = boost::program_options;

@@ -4,11 +4,11 @@
 
 #include "cli/commands.h"
 #include "io/error.h"
-#include "ops/human.h"
-#include "ops/prune.h"
-#include "ops/remote_prune.h"
+#include "io/human.h"
+#include "remote/remote_prune.h"
+#include "repo/prune.h"
+#include "state/spawn_sync.h"
 #include "state/state_file.h"
-#include "sync/spawn.h"
 
 namespace po = boost::program_options;
 

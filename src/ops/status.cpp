@@ -8,14 +8,14 @@
 #include <optional>
 #include <sstream>
 
-#include "crypto/storage.h"
 #include "io/error.h"
 #include "io/file.h"
+#include "io/human.h"
 #include "io/tree.h"
-#include "ops/human.h"
 #include "ops/json.h"
+#include "repo/stored_names.h"
+#include "repo/upload_marks.h"
 #include "state/state_file.h"
-#include "sync/upload_marks.h"
 
 namespace pgbak {
 namespace {

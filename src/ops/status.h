@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "repo/backup_dir.h"
+#include "repo/sync_status.h"
 #include "state/drop_record.h"
-#include "sync/status_record.h"
 
 namespace pgbak {
 

@@ -12,8 +12,8 @@
 
 #include "io/error.h"
 #include "io/file.h"
+#include "io/process.h"
 #include "sync/backup_script.h"
-#include "sync/process.h"
 
 extern char** environ;
 

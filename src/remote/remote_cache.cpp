@@ -11,7 +11,7 @@
 #include "io/file.h"
 #include "remote/remote_sums.h"
 #include "repo/backup_dir.h"
-#include "sync/checksums.h"
+#include "repo/checksums.h"
 
 namespace pgbak {
 namespace {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <map>
 
-#include "crypto/storage.h"
+#include "pipeline/stored_file.h"
 #include "repo/backup_dir.h"
 
 namespace pgbak {

@@ -2,7 +2,7 @@
 
 #include "io/error.h"
 #include "repo/backup_dir.h"
-#include "sync/checksums.h"
+#include "repo/checksums.h"
 
 namespace pgbak {
 

@@ -1,9 +1,10 @@
 #include "remote/remote_text.h"
 
-#include "crypto/storage.h"
 #include "io/error.h"
 #include "io/zstd_stream.h"
-#include "verify/stored_file.h"
+#include "pipeline/stored_file.h"
+#include "pipeline/stored_scan.h"
+#include "repo/stored_names.h"
 
 namespace pgbak {
 

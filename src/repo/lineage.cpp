@@ -5,10 +5,10 @@
 #include <map>
 #include <span>
 
-#include "crypto/storage.h"
 #include "io/durable_writer.h"
 #include "io/error.h"
 #include "io/file.h"
+#include "repo/stored_names.h"
 
 namespace pgbak {
 namespace {

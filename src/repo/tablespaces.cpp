@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
-#include "crypto/storage.h"
 #include "io/file.h"
+#include "repo/stored_names.h"
 
 namespace pgbak {
 

@@ -8,13 +8,14 @@
 #include <optional>
 #include <regex>
 
-#include "crypto/storage.h"
 #include "io/durable_writer.h"
 #include "io/error.h"
 #include "io/file.h"
+#include "io/tar_reader.h"
 #include "io/tree.h"
+#include "pipeline/stored_file.h"
+#include "repo/stored_names.h"
 #include "restore/tar_extract.h"
-#include "restore/tar_reader.h"
 
 namespace pgbak {
 namespace {

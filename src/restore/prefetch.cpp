@@ -13,6 +13,7 @@
 #include "archive/store_wal.h"
 #include "io/error.h"
 #include "io/file.h"
+#include "repo/stored_names.h"
 #include "restore/wal_decompress.h"
 #include "restore/wal_spool.h"
 

@@ -14,6 +14,7 @@
 #include "io/file.h"
 #include "repo/backup_dir.h"
 #include "repo/leftovers.h"
+#include "repo/stored_names.h"
 #include "restore/prefetch.h"
 #include "restore/wal_decompress.h"
 #include "restore/wal_lookup.h"

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "io/tar_reader.h"
 #include "io/unique_fd.h"
-#include "restore/tar_reader.h"
 
 namespace pgbak {
 

@@ -7,12 +7,13 @@
 #include <cstring>
 
 #include "archive/store_wal.h"
-#include "crypto/storage.h"
 #include "io/durable_writer.h"
 #include "io/error.h"
 #include "io/file.h"
 #include "io/zstd_frames.h"
 #include "io/zstd_stream.h"
+#include "pipeline/stored_file.h"
+#include "repo/stored_names.h"
 #include "wal/page_header.h"
 
 namespace pgbak {

@@ -2,9 +2,9 @@
 
 #include <fcntl.h>
 
-#include "crypto/storage.h"
 #include "io/error.h"
 #include "io/file.h"
+#include "pipeline/stored_file.h"
 #include "repo/lineage.h"
 
 namespace pgbak {

@@ -9,10 +9,10 @@
 #include <set>
 #include <string>
 
-#include "crypto/storage.h"
 #include "io/durable_writer.h"
 #include "io/error.h"
 #include "io/file.h"
+#include "repo/stored_names.h"
 #include "wal/wal_name.h"
 
 namespace pgbak {

@@ -10,7 +10,7 @@
 #include "io/error.h"
 #include "io/fault.h"
 #include "io/file.h"
-#include "sync/process.h"
+#include "io/process.h"
 
 extern char** environ;
 

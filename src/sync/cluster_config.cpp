@@ -7,13 +7,14 @@
 #include <cstring>
 #include <vector>
 
-#include "crypto/storage.h"
 #include "io/durable_writer.h"
 #include "io/error.h"
 #include "io/file.h"
 #include "io/sha256.h"
 #include "io/tar_writer.h"
 #include "pg/connection.h"
+#include "pipeline/stored_file.h"
+#include "repo/stored_names.h"
 
 namespace pgbak {
 namespace {

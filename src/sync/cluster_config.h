@@ -10,7 +10,7 @@
 
 #include "config/config.h"
 #include "repo/backup_dir.h"
-#include "sync/sync_log.h"
+#include "repo/sync_log.h"
 
 namespace pgbak {
 

@@ -4,8 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "crypto/storage.h"
 #include "io/file.h"
+#include "repo/stored_names.h"
 #include "repo/tablespaces.h"
 #include "wal/wal_name.h"
 

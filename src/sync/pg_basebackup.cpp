@@ -9,7 +9,7 @@
 
 #include "io/error.h"
 #include "io/file.h"
-#include "sync/process.h"
+#include "io/process.h"
 
 namespace pgbak {
 namespace {

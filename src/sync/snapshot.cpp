@@ -10,18 +10,19 @@
 #include <optional>
 #include <vector>
 
-#include "crypto/storage.h"
 #include "io/error.h"
 #include "io/fault.h"
 #include "io/file.h"
+#include "io/process.h"
 #include "io/tree.h"
 #include "pg/identify_system.h"
+#include "pipeline/stored_file.h"
 #include "repo/lineage.h"
+#include "repo/stored_names.h"
 #include "repo/tablespaces.h"
 #include "sync/cluster_config.h"
 #include "sync/heuristic.h"
 #include "sync/pg_basebackup.h"
-#include "sync/process.h"
 #include "sync/snapshot_file.h"
 #include "wal/wal_name.h"
 

@@ -7,8 +7,8 @@
 
 #include "config/config.h"
 #include "repo/backup_dir.h"
+#include "repo/sync_log.h"
 #include "state/state_file.h"
-#include "sync/sync_log.h"
 
 namespace pgbak {
 

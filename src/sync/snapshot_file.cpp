@@ -7,8 +7,9 @@
 #include "io/fault.h"
 #include "io/file.h"
 #include "io/hex.h"
+#include "io/progress.h"
 #include "io/zstd_stream.h"
-#include "ops/progress.h"
+#include "repo/stored_names.h"
 
 namespace pgbak {
 namespace {

@@ -7,10 +7,11 @@
 #include <string>
 
 #include "config/config.h"
-#include "crypto/storage.h"
 #include "io/durable_writer.h"
 #include "io/sha256.h"
+#include "pipeline/stored_file.h"
 #include "repo/backup_dir.h"
+#include "repo/stored_names.h"
 #include "sync/pg_basebackup.h"
 
 namespace pgbak {

@@ -8,9 +8,9 @@
 #include "config/config.h"
 #include "io/error.h"
 #include "repo/backup_dir.h"
+#include "repo/sync_log.h"
 #include "state/state_file.h"
 #include "sync/backoff.h"
-#include "sync/sync_log.h"
 
 namespace pgbak {
 

@@ -7,9 +7,9 @@
 #include "cli/commands.h"
 #include "io/error.h"
 #include "repo/backup_dir.h"
+#include "repo/sync_status.h"
 #include "state/state_file.h"
 #include "sync/backoff.h"
-#include "sync/status_record.h"
 
 namespace pgbak {
 namespace {

@@ -12,21 +12,21 @@
 
 #include "archive/store_wal.h"
 #include "cli/commands.h"
-#include "crypto/storage.h"
 #include "io/error.h"
 #include "io/file.h"
-#include "ops/human.h"
+#include "io/human.h"
+#include "pipeline/stored_scan.h"
 #include "repo/backup_dir.h"
+#include "repo/backup_end.h"
+#include "repo/base_label.h"
 #include "repo/lineage.h"
+#include "repo/stored_names.h"
 #include "repo/tablespaces.h"
-#include "restore/backup_end.h"
-#include "restore/base_backup.h"
 #include "state/drop_record.h"
 #include "verify/sha256sums.h"
-#include "verify/stored_file.h"
-#include "verify/timeline_history.h"
 #include "verify/wal_continuity.h"
 #include "verify/wal_file_check.h"
+#include "wal/timeline_history.h"
 
 namespace pgbak {
 namespace {

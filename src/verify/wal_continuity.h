@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "verify/timeline_history.h"
+#include "wal/timeline_history.h"
 
 namespace pgbak {
 

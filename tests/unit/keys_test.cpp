@@ -10,7 +10,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "crypto/storage.h"
 #include "io/file.h"
 #include "test_util.h"
 

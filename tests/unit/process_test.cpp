@@ -1,6 +1,6 @@
 // Child processes of the sync: exec failures are reported, no descriptor of ours leaks into a
 // child, wait statuses read well, and the output tail is kept.
-#include "sync/process.h"
+#include "io/process.h"
 
 #include <fcntl.h>
 #include <signal.h>

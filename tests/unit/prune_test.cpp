@@ -1,4 +1,4 @@
-#include "ops/prune.h"
+#include "repo/prune.h"
 
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
@@ -6,7 +6,7 @@
 
 #include "config/config.h"
 #include "io/error.h"
-#include "sync/upload_marks.h"
+#include "repo/upload_marks.h"
 #include "test_util.h"
 
 using namespace pgbak;

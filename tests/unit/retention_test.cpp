@@ -1,4 +1,4 @@
-#include "ops/retention.h"
+#include "repo/retention.h"
 
 #include <boost/test/unit_test.hpp>
 #include <map>

@@ -2,7 +2,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "restore/backup_label.h"
+#include "repo/backup_label.h"
 #include "restore/recovery_conf.h"
 
 using namespace pgbak;

@@ -1,4 +1,5 @@
-#include "crypto/storage.h"
+#include "pipeline/stored_file.h"
+#include "repo/stored_names.h"
 
 #include <fcntl.h>
 

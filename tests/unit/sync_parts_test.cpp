@@ -7,12 +7,12 @@
 
 #include "io/error.h"
 #include "io/file.h"
+#include "repo/checksums.h"
+#include "repo/sync_log.h"
+#include "repo/sync_status.h"
 #include "sync/backup_script.h"
-#include "sync/checksums.h"
 #include "sync/heuristic.h"
 #include "sync/pg_basebackup.h"
-#include "sync/status_record.h"
-#include "sync/sync_log.h"
 #include "sync/wait.h"
 #include "test_util.h"
 

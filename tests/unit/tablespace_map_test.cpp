@@ -1,10 +1,10 @@
-#include "restore/tablespace_map.h"
+#include "repo/tablespace_map.h"
 
 #include <boost/test/unit_test.hpp>
 
 #include "io/error.h"
-#include "restore/backup_end.h"
-#include "restore/backup_label.h"
+#include "repo/backup_end.h"
+#include "repo/backup_label.h"
 
 using namespace pgbak;
 

@@ -11,7 +11,7 @@
 
 #include "io/error.h"
 #include "io/file.h"
-#include "restore/tar_reader.h"
+#include "io/tar_reader.h"
 #include "tar_builder.h"
 #include "test_util.h"
 

@@ -1,4 +1,4 @@
-#include "restore/tar_reader.h"
+#include "io/tar_reader.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

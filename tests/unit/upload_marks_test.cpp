@@ -1,5 +1,5 @@
 // sync.uploaded: what successful backup-script runs covered, against what a generation holds now.
-#include "sync/upload_marks.h"
+#include "repo/upload_marks.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "io/file.h"
-#include "sync/checksums.h"
+#include "repo/checksums.h"
 #include "test_util.h"
 
 namespace pgbak {

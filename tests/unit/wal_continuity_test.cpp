@@ -2,7 +2,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "verify/timeline_history.h"
+#include "wal/timeline_history.h"
 
 using namespace pgbak;
 

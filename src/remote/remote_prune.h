@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "ops/retention.h"
-#include "restore/remote_base.h"
+#include "remote/remote_base.h"
+#include "repo/retention.h"
 
 namespace pgbak {
 

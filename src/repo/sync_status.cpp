@@ -1,4 +1,4 @@
-#include "sync/status_record.h"
+#include "repo/sync_status.h"
 
 #include <sstream>
 #include <type_traits>

@@ -1,4 +1,4 @@
-#include "restore/tablespace_map.h"
+#include "repo/tablespace_map.h"
 
 #include <charconv>
 #include <filesystem>

@@ -11,7 +11,7 @@
 
 #include "config/config.h"
 #include "repo/backup_dir.h"
-#include "restore/backup_label.h"
+#include "repo/backup_label.h"
 
 namespace pgbak {
 

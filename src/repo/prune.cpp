@@ -1,17 +1,17 @@
-#include "ops/prune.h"
+#include "repo/prune.h"
 
 #include <unistd.h>
 
 #include <algorithm>
 
-#include "crypto/storage.h"
 #include "io/durable_writer.h"
 #include "io/error.h"
 #include "io/fault.h"
 #include "io/file.h"
 #include "io/tree.h"
-#include "restore/choose_generation.h"
-#include "sync/upload_marks.h"
+#include "repo/choose_generation.h"
+#include "repo/stored_names.h"
+#include "repo/upload_marks.h"
 
 namespace pgbak {
 namespace {

@@ -10,12 +10,13 @@
 #include <string>
 
 #include "config/config.h"
-#include "crypto/storage.h"
 #include "io/error.h"
+#include "io/tar_reader.h"
 #include "io/zstd_stream.h"
+#include "pipeline/stored_file.h"
 #include "repo/backup_dir.h"
-#include "restore/backup_label.h"
-#include "restore/tar_reader.h"
+#include "repo/backup_label.h"
+#include "repo/stored_names.h"
 
 namespace pgbak {
 

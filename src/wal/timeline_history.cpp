@@ -1,4 +1,4 @@
-#include "verify/timeline_history.h"
+#include "wal/timeline_history.h"
 
 #include <algorithm>
 

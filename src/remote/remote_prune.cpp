@@ -1,6 +1,5 @@
-#include "ops/remote_prune.h"
+#include "remote/remote_prune.h"
 
-#include "crypto/storage.h"
 #include "io/error.h"
 
 namespace pgbak {

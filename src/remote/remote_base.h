@@ -10,8 +10,8 @@
 #include "remote/fetch_script.h"
 #include "remote/remote_listing.h"
 #include "repo/backup_dir.h"
-#include "restore/base_backup.h"
-#include "restore/choose_generation.h"
+#include "repo/base_label.h"
+#include "repo/choose_generation.h"
 
 namespace pgbak {
 

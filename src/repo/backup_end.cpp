@@ -1,14 +1,15 @@
-#include "restore/backup_end.h"
+#include "repo/backup_end.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 
 #include "archive/store_wal.h"
-#include "crypto/storage.h"
 #include "io/error.h"
 #include "io/file.h"
 #include "io/lines.h"
-#include "verify/stored_file.h"
+#include "pipeline/stored_file.h"
+#include "pipeline/stored_scan.h"
+#include "repo/stored_names.h"
 #include "wal/wal_name.h"
 
 namespace pgbak {

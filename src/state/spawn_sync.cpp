@@ -1,8 +1,8 @@
-#include "sync/spawn.h"
+#include "state/spawn_sync.h"
 
 #include <string>
 
-#include "sync/process.h"
+#include "io/process.h"
 
 namespace pgbak {
 

@@ -1,15 +1,15 @@
-#include "sync/checksums.h"
+#include "repo/checksums.h"
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 
-#include "crypto/storage.h"
 #include "io/durable_writer.h"
 #include "io/fault.h"
 #include "io/file.h"
 #include "io/sha256.h"
+#include "repo/stored_names.h"
 #include "repo/tablespaces.h"
 #include "verify/sha256sums.h"
 #include "wal/wal_name.h"

@@ -1,4 +1,4 @@
-#include "sync/process.h"
+#include "io/process.h"
 
 #include <fcntl.h>
 #include <grp.h>

@@ -1,7 +1,7 @@
-#include "restore/choose_generation.h"
+#include "repo/choose_generation.h"
 
-#include "crypto/storage.h"
 #include "io/error.h"
+#include "repo/stored_names.h"
 
 namespace pgbak {
 

@@ -1,11 +1,11 @@
-#include "restore/remote_base.h"
+#include "remote/remote_base.h"
 
 #include <optional>
 
-#include "crypto/storage.h"
 #include "io/error.h"
 #include "remote/remote_sums.h"
 #include "remote/remote_text.h"
+#include "repo/stored_names.h"
 
 namespace pgbak {
 namespace {

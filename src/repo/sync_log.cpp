@@ -1,4 +1,4 @@
-#include "sync/sync_log.h"
+#include "repo/sync_log.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

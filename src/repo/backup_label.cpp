@@ -1,4 +1,4 @@
-#include "restore/backup_label.h"
+#include "repo/backup_label.h"
 
 #include <cmath>
 #include <cstdint>

@@ -1,11 +1,11 @@
-#include "sync/upload_marks.h"
+#include "repo/upload_marks.h"
 
 #include <sstream>
 
 #include "io/durable_writer.h"
 #include "io/file.h"
 #include "io/sha256.h"
-#include "sync/checksums.h"
+#include "repo/checksums.h"
 
 namespace pgbak {
 

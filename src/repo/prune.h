@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "config/config.h"
-#include "ops/retention.h"
 #include "repo/backup_dir.h"
+#include "repo/retention.h"
 
 namespace pgbak {
 

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "repo/backup_dir.h"
-#include "restore/backup_end.h"
-#include "restore/base_backup.h"
+#include "repo/backup_end.h"
+#include "repo/base_label.h"
 
 namespace pgbak {
 

@@ -4,10 +4,11 @@
 //
 // Writing (zstd first, then encryption when a key is configured):
 //   DurableWriter out(dirfd, name + stored_suffix(config), display);
-//   StoredWriter stored(config, out, level, workers, display, stored_identity(gen, rel));
+//   StoredWriter stored(config, out, level, workers, display, identity);
 //   pump(fd, stored, display); stored.finish(); out.commit();
 // Reading (by the stored file's name, whatever the configuration says now):
-//   read_stored_file(config, dirfd, stored_name, display, stored_identity(gen, rel), dest);
+//   read_stored_file(config, dirfd, stored_name, display, identity, dest);
+// (Names and identities in a backup directory are repo/stored_names.h's.)
 // An encrypted file is bound to its identity: read under another name or generation than the one
 // it was written for, it fails to authenticate.
 // The lower-level make_storage_writer/make_storage_reader add or remove only the encryption.
@@ -33,10 +34,6 @@ class StorageSink : public Sink {
   virtual void finish() = 0;
 };
 
-// The identity an encrypted file is bound to (docs/format.md): "GENERATION/NAME", NAME being the
-// stored name relative to the generation's directory ("base.tzst.enc", "pg_wal/NAME.zst.enc").
-std::string stored_identity(const std::string& generation, const std::string& relative_name);
-
 // True when new files are written encrypted (encryption-key-file is set).
 bool encryption_enabled(const Config& config);
 
@@ -60,16 +57,6 @@ std::unique_ptr<StorageSink> make_storage_reader(const Config& config, Sink& inn
                                                  const std::string& stored_name,
                                                  const std::string& display,
                                                  const std::string& identity);
-
-// Finds a stored file in a directory under `plain_name` + ".enc" or `plain_name` (e.g.
-// "NAME.zst", "base.tzst"), whatever the configuration says now. Returns the name found, or
-// nullopt. (Both exist only if put there by hand; the encrypted one wins.)
-std::optional<std::string> find_stored(int dirfd, const std::string& plain_name);
-
-// The name of what a stored file holds: "NAME" for "NAME" + `compressed_suffix` (e.g. ".zst") or
-// "NAME" + `compressed_suffix` + ".enc"; nullopt for any other name. For directory listings.
-std::optional<std::string_view> original_name(std::string_view stored_name,
-                                              std::string_view compressed_suffix);
 
 // What goes into a stored file: the bytes written to it, zstd-compressed (frame checksum on), then
 // encrypted with the current key if one is configured (the key is loaded and checked on

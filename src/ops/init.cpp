@@ -15,10 +15,10 @@
 #include "io/durable_writer.h"
 #include "io/error.h"
 #include "io/file.h"
+#include "ops/init.h"
 #include "repo/backup_dir.h"
-#include "repo/init.h"
+#include "repo/sync_status.h"
 #include "state/state_file.h"
-#include "sync/status_record.h"
 
 namespace pgbak {
 namespace {

@@ -1,10 +1,10 @@
-#include "ops/progress.h"
+#include "io/progress.h"
 
 #include <unistd.h>
 
 #include <iostream>
 
-#include "ops/human.h"
+#include "io/human.h"
 
 namespace pgbak {
 

@@ -1,4 +1,4 @@
-#include "restore/tar_reader.h"
+#include "io/tar_reader.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "crypto/storage.h"
+#include "pipeline/stored_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -47,17 +47,7 @@ class Decrypting : public StorageSink {
   DecryptingSink sink_;
 };
 
-bool exists_at(int dirfd, const std::string& name) {
-  if (::faccessat(dirfd, name.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0) return true;
-  if (errno != ENOENT) throw_sys("cannot check", name);
-  return false;
-}
-
 }  // namespace
-
-std::string stored_identity(const std::string& generation, const std::string& relative_name) {
-  return generation + "/" + relative_name;
-}
 
 bool encryption_enabled(const Config& config) {
   return !config.encryption_key_file.empty();
@@ -121,25 +111,6 @@ void read_stored_file(const Config& config, int dirfd, const std::string& stored
   pump(fd.get(), *opened, display);
   opened->finish();
   dec.finish();
-}
-
-std::optional<std::string> find_stored(int dirfd, const std::string& plain_name) {
-  for (const std::string& name : {plain_name + kEncryptedSuffix, plain_name}) {
-    if (exists_at(dirfd, name)) return name;
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string_view> original_name(std::string_view stored_name,
-                                              std::string_view compressed_suffix) {
-  std::string_view name = stored_name;
-  if (name.ends_with(kEncryptedSuffix))
-    name.remove_suffix(std::string_view(kEncryptedSuffix).size());
-  if (!name.ends_with(compressed_suffix) || name.size() == compressed_suffix.size()) {
-    return std::nullopt;
-  }
-  name.remove_suffix(compressed_suffix.size());
-  return name;
 }
 
 }  // namespace pgbak

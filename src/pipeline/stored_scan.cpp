@@ -1,14 +1,14 @@
-#include "verify/stored_file.h"
+#include "pipeline/stored_scan.h"
 
 #include <fcntl.h>
 
 #include <memory>
 
-#include "crypto/storage.h"
 #include "io/error.h"
 #include "io/file.h"
 #include "io/sha256.h"
 #include "io/zstd_stream.h"
+#include "pipeline/stored_file.h"
 
 namespace pgbak {
 namespace {

@@ -1,4 +1,4 @@
-#include "restore/base_backup.h"
+#include "repo/base_label.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -7,12 +7,13 @@
 #include <cstring>
 #include <memory>
 
-#include "crypto/storage.h"
 #include "io/error.h"
 #include "io/file.h"
 #include "io/zstd_stream.h"
-#include "restore/tablespace_map.h"
-#include "sync/checksums.h"
+#include "pipeline/stored_file.h"
+#include "repo/checksums.h"
+#include "repo/stored_names.h"
+#include "repo/tablespace_map.h"
 
 namespace pgbak {
 namespace {

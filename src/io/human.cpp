@@ -1,4 +1,4 @@
-#include "ops/human.h"
+#include "io/human.h"
 
 #include <cstdio>
 
