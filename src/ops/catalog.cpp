@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <set>
 
-#include "archive/store_wal.h"
 #include "io/error.h"
 #include "io/file.h"
 #include "pipeline/stored_file.h"
@@ -15,7 +14,7 @@
 #include "repo/lineage.h"
 #include "repo/stored_names.h"
 #include "repo/upload_marks.h"
-#include "verify/wal_continuity.h"
+#include "wal/wal_continuity.h"
 #include "wal/wal_name.h"
 
 namespace pgbak {
@@ -182,7 +181,7 @@ CatalogSource local_catalog(const BackupDir& dir, const Config& config) {
     if (!g) continue;
     ListedGeneration l;
     l.name = name;
-    l.has_base = find_stored(g->dir.get(), kBaseFile).has_value();
+    l.has_base = stored_base(*g).has_value();
     for (const std::string& stored : list_dir(g->wal_dir.get(), g->path)) {
       if (stored.starts_with(".") || !original_name(stored, ".zst")) continue;
       l.wal_stored.push_back(stored);

@@ -29,7 +29,7 @@ std::vector<std::string> work_names(uint8_t bits) {
 
 void scan_generation(const Generation& g, StatusReport& r) {
   struct stat st;
-  auto base = find_stored(g.dir.get(), kBaseFile);
+  auto base = stored_base(g);
   if (base && ::fstatat(g.dir.get(), base->c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
     r.base_time = st.st_mtime;
     r.base_bytes = static_cast<uint64_t>(st.st_size);

@@ -13,7 +13,7 @@
 #include "io/error.h"
 #include "io/file.h"
 #include "io/process.h"
-#include "sync/backup_script.h"
+#include "repo/script_env.h"
 
 extern char** environ;
 

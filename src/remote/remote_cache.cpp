@@ -11,7 +11,7 @@
 #include "io/file.h"
 #include "remote/remote_sums.h"
 #include "repo/backup_dir.h"
-#include "repo/checksums.h"
+#include "repo/sha256sums.h"
 
 namespace pgbak {
 namespace {

@@ -2,7 +2,7 @@
 
 #include "io/error.h"
 #include "repo/backup_dir.h"
-#include "repo/checksums.h"
+#include "repo/sha256sums.h"
 
 namespace pgbak {
 

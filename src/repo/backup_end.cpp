@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "archive/store_wal.h"
 #include "io/error.h"
 #include "io/file.h"
 #include "io/lines.h"
@@ -84,7 +83,7 @@ BackupEnd find_backup_end(const Generation& gen, const BackupLabel& label, const
       });
   if (end.from_history) return end;
   struct stat st;
-  if (auto base = find_stored(gen.dir.get(), kBaseFile);
+  if (auto base = stored_base(gen);
       base && ::fstatat(gen.dir.get(), base->c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
     end.time = static_cast<double>(st.st_mtim.tv_sec) + 1;
   }

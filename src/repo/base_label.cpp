@@ -11,7 +11,7 @@
 #include "io/file.h"
 #include "io/zstd_stream.h"
 #include "pipeline/stored_file.h"
-#include "repo/checksums.h"
+#include "repo/sha256sums.h"
 #include "repo/stored_names.h"
 #include "repo/tablespace_map.h"
 
@@ -107,7 +107,7 @@ BaseInfo LabelReader::info() {
 
 BaseInfo read_base_label(const Generation& gen, const Config& config) {
   // base.tzst, or base.tzst.enc when written with encryption on.
-  std::optional<std::string> base = find_stored(gen.dir.get(), kBaseFile);
+  std::optional<std::string> base = stored_base(gen);
   if (!base) throw Error("generation " + gen.name + " has no base backup (" + kBaseFile + ")");
   std::string display = path_join(gen.path, *base);
   UniqueFd file = open_regular_at(gen.dir.get(), *base, O_RDONLY, display);

@@ -51,7 +51,7 @@ ChosenGeneration choose_among(const BaseCandidates& candidates, const Generation
 std::vector<std::string> generations_with_base(const BackupDir& dir) {
   std::vector<std::string> out;
   for (const std::string& gen : dir.generations()) {
-    if (find_stored(dir.fd(), gen + "/" + kBaseFile)) out.push_back(gen);
+    if (has_base(dir, gen)) out.push_back(gen);
   }
   return out;
 }

@@ -24,7 +24,7 @@ PrunePlan plan_prune(const BackupDir& dir, const RetentionRule& rule, const Conf
                      double now) {
   std::vector<RetentionCandidate> gens;
   for (const std::string& name : dir.generations()) {
-    gens.push_back({name, find_stored(dir.fd(), name + "/" + kBaseFile).has_value()});
+    gens.push_back({name, has_base(dir, name)});
   }
   BaseCandidates bases = local_candidates(dir, config);
   auto base_end = [&bases](const std::string& name) -> std::optional<double> {

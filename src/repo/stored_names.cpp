@@ -30,6 +30,14 @@ std::optional<std::string> find_stored(int dirfd, const std::string& plain_name)
   return std::nullopt;
 }
 
+std::optional<std::string> stored_base(const Generation& g) {
+  return find_stored(g.dir.get(), kBaseFile);
+}
+
+bool has_base(const BackupDir& dir, const std::string& name) {
+  return find_stored(dir.fd(), name + "/" + kBaseFile).has_value();
+}
+
 std::optional<std::string_view> original_name(std::string_view stored_name,
                                               std::string_view compressed_suffix) {
   std::string_view name = stored_name;

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "pipeline/stored_file.h"
+#include "repo/backup_dir.h"
 #include "wal/wal_name.h"
 
 namespace pgbak {
@@ -19,6 +20,11 @@ std::string stored_identity(const std::string& generation, const std::string& re
 // "NAME.zst", "base.tzst"), whatever the configuration says now. Returns the name found, or
 // nullopt. (Both exist only if put there by hand; the encrypted one wins.)
 std::optional<std::string> find_stored(int dirfd, const std::string& plain_name);
+
+// The generation's base backup as stored ("base.tzst", or "base.tzst.enc"), if it has one.
+std::optional<std::string> stored_base(const Generation& g);
+// Whether generation `name` of `dir` has a base backup.
+bool has_base(const BackupDir& dir, const std::string& name);
 
 // The name of what a stored file holds: "NAME" for "NAME" + `compressed_suffix` (e.g. ".zst") or
 // "NAME" + `compressed_suffix` + ".enc"; nullopt for any other name. For directory listings.

@@ -5,7 +5,7 @@
 #include "io/durable_writer.h"
 #include "io/file.h"
 #include "io/sha256.h"
-#include "repo/checksums.h"
+#include "repo/sha256sums.h"
 
 namespace pgbak {
 

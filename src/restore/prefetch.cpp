@@ -10,7 +10,6 @@
 #include <thread>
 #include <vector>
 
-#include "archive/store_wal.h"
 #include "io/error.h"
 #include "io/file.h"
 #include "repo/stored_names.h"

@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <iostream>
 
-#include "archive/store_wal.h"
 #include "cli/commands.h"
 #include "io/error.h"
 #include "io/file.h"

@@ -6,7 +6,6 @@
 #include <array>
 #include <cstring>
 
-#include "archive/store_wal.h"
 #include "io/durable_writer.h"
 #include "io/error.h"
 #include "io/file.h"

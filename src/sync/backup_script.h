@@ -9,14 +9,9 @@
 #include <vector>
 
 #include "repo/backup_dir.h"
+#include "repo/script_env.h"
 
 namespace pgbak {
-
-// The script's environment: PGBAK=<dir>, plus from ours only PATH (a default if unset), HOME,
-// USER, LOGNAME, SHELL, LANG, LC_*, TZ, TMPDIR, SSH_AUTH_SOCK and the libpq-style PG<LETTERS>
-// variables (PGHOST, PGPORT, PGUSER, ...). `ours` holds "NAME=value" entries.
-std::vector<std::string> script_environment(const std::vector<std::string>& ours,
-                                            const std::string& backup_dir);
 
 // Runs the script and waits for it. Its stdin is /dev/null; stdout and stderr go into one pipe
 // whose tail is kept for the error message (and copied to our stderr when `echo`). It runs in a

@@ -12,13 +12,13 @@
 namespace pgbak {
 
 bool generation_has_base(const Generation& g) {
-  return find_stored(g.dir.get(), kBaseFile).has_value();
+  return stored_base(g).has_value();
 }
 
 GenerationSize measure_generation(const Generation& g) {
   GenerationSize size;
   struct stat st {};
-  auto base = find_stored(g.dir.get(), kBaseFile);
+  auto base = stored_base(g);
   if (base && ::fstatat(g.dir.get(), base->c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
     size.base_bytes = static_cast<uint64_t>(st.st_size);
     // The tablespaces are part of what a new snapshot costs.

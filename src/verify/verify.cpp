@@ -10,7 +10,6 @@
 #include <map>
 #include <set>
 
-#include "archive/store_wal.h"
 #include "cli/commands.h"
 #include "io/error.h"
 #include "io/file.h"
@@ -20,13 +19,13 @@
 #include "repo/backup_end.h"
 #include "repo/base_label.h"
 #include "repo/lineage.h"
+#include "repo/sha256sums.h"
 #include "repo/stored_names.h"
 #include "repo/tablespaces.h"
 #include "state/drop_record.h"
-#include "verify/sha256sums.h"
-#include "verify/wal_continuity.h"
 #include "verify/wal_file_check.h"
 #include "wal/timeline_history.h"
+#include "wal/wal_continuity.h"
 
 namespace pgbak {
 namespace {
@@ -158,7 +157,7 @@ void GenerationCheck::check_base() {
   // Without a base, a generation only carries WAL: the one that archive-wal starts before the
   // first snapshot, or one whose snapshot is pending or failed. Its WAL may still be what an
   // older base needs, so its files are checked all the same.
-  std::optional<std::string> base = find_stored(gen_.dir.get(), kBaseFile);  // maybe .enc
+  std::optional<std::string> base = stored_base(gen_);  // maybe .enc
   if (!base) return;
   std::string display = path_join(gen_.path, *base);
   report_.show_progress(gen_.name, *base);
@@ -412,9 +411,8 @@ int run_verify(Invocation& inv) {
     if (!is_generation_name(g)) throw UsageError("invalid generation '" + g + "'");
   }
   Report report;
-  bool any_base = std::any_of(all.begin(), all.end(), [&](const std::string& g) {
-    return find_stored(dir.fd(), g + "/" + kBaseFile).has_value();
-  });
+  bool any_base =
+      std::any_of(all.begin(), all.end(), [&](const std::string& g) { return has_base(dir, g); });
   if (!any_base)
     report.problem(dir.path() + ": no generation has a base backup: nothing to restore");
   DropRecord dropped = read_drop_record(dir.fd(), dir.path());

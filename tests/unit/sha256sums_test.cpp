@@ -1,4 +1,4 @@
-#include "verify/sha256sums.h"
+#include "repo/sha256sums.h"
 
 #include <boost/test/unit_test.hpp>
 

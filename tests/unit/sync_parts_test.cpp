@@ -7,7 +7,7 @@
 
 #include "io/error.h"
 #include "io/file.h"
-#include "repo/checksums.h"
+#include "repo/sha256sums.h"
 #include "repo/sync_log.h"
 #include "repo/sync_status.h"
 #include "sync/backup_script.h"

@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "io/file.h"
-#include "repo/checksums.h"
+#include "repo/sha256sums.h"
 #include "test_util.h"
 
 namespace pgbak {

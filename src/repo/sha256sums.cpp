@@ -1,20 +1,60 @@
-#include "repo/checksums.h"
+#include "repo/sha256sums.h"
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "io/durable_writer.h"
 #include "io/fault.h"
 #include "io/file.h"
+#include "io/lines.h"
 #include "io/sha256.h"
 #include "repo/stored_names.h"
 #include "repo/tablespaces.h"
-#include "verify/sha256sums.h"
 #include "wal/wal_name.h"
 
 namespace pgbak {
+
+Sha256Sums parse_sha256sums(std::string_view text) {
+  Sha256Sums out;
+  int number = 0;
+  while (!text.empty()) {
+    std::string_view line = next_line(text);
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    auto bad = [&](const std::string& why) {
+      out.problems.push_back("line " + std::to_string(number) + ": " + why);
+    };
+    if (line.size() < 67 || line[64] != ' ' || (line[65] != ' ' && line[65] != '*')) {
+      bad("expected '<64 hex digits>  <path>'");
+      continue;
+    }
+    std::string digest;
+    bool hex = true;
+    for (char c : line.substr(0, 64)) {
+      if (!std::isxdigit(static_cast<unsigned char>(c))) hex = false;
+      digest += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (!hex) {
+      bad("digest is not 64 hex digits");
+      continue;
+    }
+    std::string path(line.substr(66));
+    while (path.starts_with("./")) path.erase(0, 2);
+    bool escapes = path.empty() || path[0] == '/' || path == ".." || path.starts_with("../") ||
+                   path.find("/../") != std::string::npos || path.ends_with("/..");
+    if (escapes) {
+      bad("path '" + path + "' is not inside the generation");
+      continue;
+    }
+    out.entries.push_back({std::move(digest), std::move(path)});
+  }
+  return out;
+}
+
 std::string hash_generation_file(const Generation& g, const std::string& rel) {
   std::string display = path_join(g.path, rel);
   UniqueFd fd = open_regular_at(g.dir.get(), rel, O_RDONLY, display);
@@ -48,7 +88,7 @@ std::string format_checksums(const std::map<std::string, std::string>& sums) {
 
 std::vector<std::string> checksummed_files(const Generation& g) {
   std::vector<std::string> files;
-  if (auto base = find_stored(g.dir.get(), kBaseFile)) files.push_back(*base);
+  if (auto base = stored_base(g)) files.push_back(*base);
   if (auto conf = find_stored(g.dir.get(), kConfigFile)) files.push_back(*conf);
   for (const auto& tablespace : tablespace_files(g)) files.push_back(tablespace.stored);
   for (const auto& name : list_dir(g.wal_dir.get(), path_join(g.path, kWalDir))) {

@@ -1,4 +1,4 @@
-#include "verify/wal_continuity.h"
+#include "wal/wal_continuity.h"
 
 #include <algorithm>
 

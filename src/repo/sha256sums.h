@@ -1,16 +1,32 @@
-// A generation's SHA256SUMS, in `sha256sum -c` format with paths relative to the generation
-// (`base.tzst`, `pg_wal/NAME.zst`).
+// A generation's SHA256SUMS, in `sha256sum -c` format ("<64 hex>  <path>", or " *<path>" for
+// binary mode) with paths relative to the generation (`base.tzst`, `pg_wal/NAME.zst`): the one
+// place that reads, parses and writes it.
 #pragma once
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "repo/backup_dir.h"
 
 namespace pgbak {
 
-// path -> hex digest, from SHA256SUMS text (verify's parser); malformed lines are dropped, so
+struct Sha256SumsEntry {
+  std::string digest;  // lower-case hex
+  std::string path;    // relative to the generation
+};
+
+struct Sha256Sums {
+  std::vector<Sha256SumsEntry> entries;
+  std::vector<std::string> problems;  // "line N: why", one per malformed line
+};
+
+// Parses the text of a SHA256SUMS file. Paths must be relative without "..": others are
+// reported as problems, not entries. Blank lines are ignored.
+Sha256Sums parse_sha256sums(std::string_view text);
+
+// path -> hex digest, from SHA256SUMS text (parse_sha256sums); malformed lines are dropped, so
 // the files they named are hashed again.
 std::map<std::string, std::string> parse_checksums(const std::string& text);
 // The text for the entries: the files at the top (base.tzst, OID.tzst) first, then pg_wal/, each
