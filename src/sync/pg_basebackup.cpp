@@ -61,7 +61,8 @@ std::string find_pg_basebackup(const Config& config) {
       std::string p = "/usr/lib/postgresql/" + *it + "/bin/" + kProgram;
       if (executable(p)) return p;
     }
-  } catch (const Error&) {
+  } catch (const SystemError&) {
+    // No /usr/lib/postgresql (not a Debian layout): the error below says where we looked.
   }
   throw Error(
       "cannot find pg_basebackup: not on PATH, not in 'pg_config --bindir', not in "

@@ -131,6 +131,15 @@ mkseg() { as_pg python3 "$PGBAK_SRC/tests/e2e/make_segment.py" "$@"; }
 # picked the work up still shows it).
 state_bits() { local b; b=$(od -An -tu1 -N1 "$PGBAK/pgbak.lock" | tr -d ' '); echo $(((b & 15) | (b >> 4))); }
 
+# dir_listing DIR [--all]: every entry under DIR (path, type, size, mode, owner, mtime, link
+# target), sorted, to compare before and after a command that must change nothing. Without
+# --all, the state, log and status files (rewritten by every sync) are left out.
+dir_listing() {
+  local skip=(! -name pgbak.lock ! -name sync.log ! -name sync.status)
+  [[ ${2:-} == --all ]] && skip=()
+  find "$1" -mindepth 1 "${skip[@]}" -printf '%P %y %s %m %u %T@ %l\n' | sort
+}
+
 # as_pg CMD...: run CMD (an executable, not a shell function) as user postgres
 # when root, directly otherwise. Passes the variables tests rely on; pass
 # others with `as_pg env VAR=value CMD...`.

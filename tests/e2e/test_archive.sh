@@ -53,15 +53,12 @@ ok "directories are 0700, files 0600"
 # PostgreSQL hands a file over again after a crash: identical content must
 # succeed and change nothing (state, status and log files aside; replacing sync.status
 # changes the mtime of $PGBAK itself, so that is not compared).
-if pgbak_run help wait >/dev/null 2>&1; then pgbak_run wait 60; fi
-listing() {
-  find "$PGBAK" -mindepth 1 ! -name pgbak.lock ! -name sync.log ! -name sync.status -printf '%p %y %s %m %T@ %l\n' | sort
-}
-before=$(listing)
+pgbak_run wait 60
+before=$(dir_listing "$PGBAK")
 seg=$(grep -E '^[0-9A-F]{24}$' <<<"$plain" | tail -n 1)
 assert_exit 0 pgbak_run archive-wal "$T/main.plain/$seg"
 (cd "$T/main.plain" && assert_exit 0 pgbak_run archive-wal "$seg")
-assert_eq "$before" "$(listing)" "pgbak directory after archiving $seg again"
+assert_eq "$before" "$(dir_listing "$PGBAK")" "pgbak directory after archiving $seg again"
 ok "archiving $seg again exits 0 and changes nothing"
 
 cluster_stop main

@@ -5,7 +5,7 @@ e2e_init
 pgbak_init
 
 SEG=000000010000000000000003
-snapshot() { (cd "$PGBAK" && find . -printf '%p %s %M\n' | sort); }
+snapshot() { dir_listing "$PGBAK" --all; }
 before=$(snapshot)
 
 # refuse EXPECTED_MESSAGE_REGEX PATH: exit 1, one "pgbak: ..." line, nothing written.

@@ -8,7 +8,7 @@ pgbak_init
 echo "pg-bindir = /nonexistent" >"$PGBAK/pgbak.conf"
 
 SEG=000000010000000000000003
-listing() { (cd "$PGBAK/$1" && find . -type f -printf '%p %s %T@\n' | sort); }
+listing() { dir_listing "$PGBAK/$1"; }
 
 mkdir in && chown postgres: in 2>/dev/null || true
 mkseg in/$SEG $SEG --seed 1

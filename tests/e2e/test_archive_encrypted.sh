@@ -48,14 +48,10 @@ assert_eq "" "$bad_modes" "modes other than 0700 (directories) and 0600 (files)"
 ok "stored files are opaque and 0600"
 
 # (State, status and log files aside; replacing sync.status changes the mtime of $PGBAK itself.)
-if pgbak_run help wait >/dev/null 2>&1; then pgbak_run wait 60; fi
-listing() {
-  find "$PGBAK" -mindepth 1 ! -name pgbak.lock ! -name sync.log ! -name sync.status \
-    -printf '%p %y %s %m %T@\n' | sort
-}
-before=$(listing)
+pgbak_run wait 60
+before=$(dir_listing "$PGBAK")
 assert_exit 0 pgbak_run archive-wal "$T/main.plain/$LAST_SWITCH_WAL"
-assert_eq "$before" "$(listing)" "pgbak directory after archiving $LAST_SWITCH_WAL again"
+assert_eq "$before" "$(dir_listing "$PGBAK")" "pgbak directory after archiving $LAST_SWITCH_WAL again"
 ok "archiving $LAST_SWITCH_WAL again exits 0 and changes nothing"
 
 cluster_stop main

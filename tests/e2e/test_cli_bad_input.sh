@@ -9,7 +9,7 @@ e2e_init
 pgbak_init
 write_conf "snapshot-min-wal-files = 1000000"
 fake_generation 1700000000
-snapshot() { (cd "$PGBAK" && find . -printf '%p %s %M %u\n' | sort); }
+snapshot() { dir_listing "$PGBAK" --all; }
 before=$(snapshot)
 
 # refuse CODE REGEX ARGS...: pgbak -D $PGBAK ARGS exits CODE with one stderr line matching REGEX.
