@@ -15,6 +15,7 @@
 #include "io/tree.h"
 #include "pipeline/stored_file.h"
 #include "repo/stored_names.h"
+#include "restore/recovery_conf.h"
 #include "restore/tar_extract.h"
 
 namespace pgbak {
@@ -46,6 +47,36 @@ std::string setting_value(const std::string& line) {
 // A configuration file of the cluster; empty if it does not exist.
 std::string read_text(const std::string& path) {
   return read_config_text(path).value_or("");
+}
+
+// A restored configuration file with its recovery settings made comments (see
+// without_recovery_settings): a configuration taken from a server that was itself restored
+// would otherwise stop this recovery at that old target. Rewritten in place: the file lies in
+// the private directory the configuration is extracted into, not yet where the server reads it.
+void disable_recovery_settings(int dirfd, const std::string& name, const std::string& display) {
+  UniqueFd fd = openat_or_throw(dirfd, name, O_RDWR | O_NOFOLLOW, display);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) throw_sys("cannot stat", display);
+  if (!S_ISREG(st.st_mode)) return;
+  std::string text = read_small_file(dirfd, name, display).value_or("");
+  std::string fixed = without_recovery_settings(text);
+  if (fixed == text || (fixed == text + "\n")) return;
+  if (::ftruncate(fd.get(), 0) != 0) throw_sys("cannot truncate", display);
+  if (::lseek(fd.get(), 0, SEEK_SET) != 0) throw_sys("cannot seek in", display);
+  write_all(fd.get(), fixed.data(), fixed.size(), display);
+  if (::fsync(fd.get()) != 0) throw_sys("cannot fsync", display);
+}
+
+// The same for postgresql.conf and conf.d/*.conf of an extracted configuration at `root`.
+void disable_recovery_settings_in(int root, const std::string& display) {
+  disable_recovery_settings(root, "postgresql.conf", display + "/postgresql.conf");
+  auto conf_d = open_dir_at(root, "conf.d", display + "/conf.d");
+  if (!conf_d) return;
+  for (const std::string& name : list_dir(conf_d->get(), display + "/conf.d")) {
+    if (name.ends_with(".conf")) {
+      disable_recovery_settings(conf_d->get(), name, display + "/conf.d/" + name);
+    }
+  }
 }
 
 }  // namespace
@@ -110,6 +141,7 @@ std::string restore_cluster_config(const Config& config, const Generation& gen,
     while (!origin.empty() && origin.back() == '\n') origin.pop_back();
     ::unlinkat(root.get(), ".pgbak-origin", 0);
 
+    disable_recovery_settings_in(root.get(), temp_display);
     // The cluster's identity, from its own postgresql.conf, wins over the restored one.
     std::string own = read_text(conf_dir + "/postgresql.conf");
     std::string block = "\n# ---- pgbak restore: the settings of cluster " + cluster.version + "/" +

@@ -15,6 +15,7 @@ drop_clusters() {
   local c
   for c in "$a" "$b"; do
     if [[ -d /etc/postgresql/$ver/$c ]]; then pg_dropcluster --stop "$ver" "$c" >/dev/null 2>&1 || true; fi
+    rm -rf "/etc/postgresql/$ver/$c" # what pg_dropcluster keeps: the test's own conf.d files
   done
 }
 trap 'rc=$?; drop_clusters; _e2e_exit $rc' EXIT
@@ -40,6 +41,10 @@ write_conf "conninfo = 'host=/var/run/postgresql port=$port_a'"
 create_cluster "$a" "$port_a"
 echo "work_mem = '7MB'  # pgbak test marker" >>"$conf_a/postgresql.conf"
 echo "# pgbak test marker" >>"$conf_a/pg_hba.conf"
+# What a cluster that was itself restored may still carry (a primary ignores it): restored as
+# is, the recovery would stop at this old target and promote, short of the archived history.
+printf '%s\n' "restore_command = 'false'" "recovery_target_time = '2000-01-01 00:00:00+00'" \
+  "recovery_target_action = 'promote'" >"$conf_a/conf.d/zz-old-restore.conf"
 pg_ctlcluster "$ver" "$a" start
 runuser -u postgres -- pgbench -h /var/run/postgresql -p "$port_a" -i -s 1 -q postgres >/dev/null 2>&1
 assert_exit 0 pgbak_run full-sync
@@ -76,6 +81,8 @@ assert_eq postgres "$(stat -c %U "$data_a/PG_VERSION")"
 grep -q "work_mem = '7MB'" "$conf_a/postgresql.conf" || fail "postgresql.conf not restored"
 grep -q "pgbak test marker" "$conf_a/pg_hba.conf" || fail "pg_hba.conf not restored"
 grep -q '^archive_mode = off' "$conf_a/postgresql.conf" && fail "the same cluster must keep archiving"
+assert_eq "# Disabled by pgbak restore: recovery_target_time = '2000-01-01 00:00:00+00'" \
+  "$(grep recovery_target_time "$conf_a/conf.d/zz-old-restore.conf")" "the old recovery target"
 pg_ctlcluster "$ver" "$a" start
 wait_for test "$(sql "$port_a" -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" = f
 assert_eq 1000 "$(sql "$port_a" -c 'SELECT count(*) FROM after_base')"
