@@ -7,6 +7,8 @@
 #              scripts/backup-rclone against `rclone serve sftp` on 127.0.0.1
 #   floor      the physical limit: the same base, every segment already decompressed in pg_wal/,
 #              no restore_command (plain crash recovery from backup_label)
+#   cp, ln     restore_command = cp (or ln) of the plain segments: the limits of any
+#              restore_command (ln: not even a byte to write)
 #   pgbr       pgbackrest archive-get (synchronous) from a repository holding the same segments
 #   pgbr-async the same with archive-async=y (its own spool, cleared every round)
 #   local-base, remote-base   local and remote with another pgbak binary, PGBAK_BASE_BIN (e.g.
@@ -232,6 +234,14 @@ run_variant() { # run_variant VARIANT: sets SECS (pg_ctl start to "redo done") a
     for w in "${wal[@]}"; do cp "$T/main.plain/$w" "$T/r.data/pg_wal/"; done
     if ((EUID == 0)); then chown postgres: "$T/r.data/pg_wal/"*; fi
     ;;
+  cp | ln)
+    # The limits of any restore_command: the plain segments copied (PostgreSQL then writes and
+    # fsyncs 16 MiB a segment, as after any restore_command), or hard-linked (nothing to write:
+    # what is left is the call and PostgreSQL's durable rename of each restored file). Linked,
+    # a recycled segment would be written into through main.plain/: removed instead.
+    echo "restore_command = '$v $T/main.plain/%f \"%p\"'" >>"$T/r.data/postgresql.auto.conf"
+    [[ $v == cp ]] || echo "wal_recycle = off" >>"$T/r.data/postgresql.auto.conf"
+    ;;
   pgbr | pgbr-async)
     local a=n
     [[ $v == pgbr-async ]] && a=y
@@ -240,7 +250,7 @@ run_variant() { # run_variant VARIANT: sets SECS (pg_ctl start to "redo done") a
     ;;
   esac
   # The same starting state for everyone: nothing dirty, the stored files read once.
-  cat "$dir"/*/pg_wal/* "$T/pgbr-repo"/archive/bench/*/*/* "$REMOTE_FILES"/*/pg_wal/* \
+  cat "$dir"/*/pg_wal/* "$T/pgbr-repo"/archive/bench/*/*/* "$REMOTE_FILES"/*/pg_wal/* "$T/main.plain"/* \
     >/dev/null 2>&1 || true
   sync
   LOADS+=("$(cut -d' ' -f1 /proc/loadavg)")
