@@ -85,7 +85,7 @@ class Prefetcher {
           auto wal = parse_wal_name(*name);
           if (auto found = lookup_.find(*name, stored_wal_name(*wal))) {
             decompress_into(config_, *found, *wal, spool_.fd(), *name,
-                            path_join(spool_.path(), *name), true);
+                            path_join(spool_.path(), *name));
             more = true;
           }
         } catch (...) {

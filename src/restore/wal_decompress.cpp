@@ -69,8 +69,7 @@ uint64_t restore_bytes(const Config& config, ArchivedFile& found, DurableWriter&
 }  // namespace
 
 uint64_t decompress_into(const Config& config, ArchivedFile& found, const WalName& wal,
-                         int dest_dir, const std::string& dest_name, const std::string& dest,
-                         bool written_back) {
+                         int dest_dir, const std::string& dest_name, const std::string& dest) {
   DurableWriter out(dest_dir, dest_name, dest);
   std::array<std::byte, kLongHeaderSize> head{};
   uint64_t total = restore_bytes(config, found, out, head);
@@ -82,7 +81,7 @@ uint64_t decompress_into(const Config& config, ArchivedFile& found, const WalNam
       throw Error("corrupt archived file '" + found.display + "': " + *why);
     }
   }
-  out.commit_replace(written_back);
+  out.commit_replace(false);
   return total;
 }
 
