@@ -124,7 +124,10 @@ assert_eq "$((before + 2))" "$(logins)" "ssh logins after a fetch with another r
 assert_eq 2 "$(sockets | wc -l)" "control sockets for two remote shell commands"
 ok "another remote shell command gets a connection of its own"
 for sock in $(sockets); do ssh -o ControlPath="$sock" -O exit x 2>/dev/null || true; done
-for _ in {1..50}; do [[ -z $(sockets) ]] && break || sleep 0.1; done
+for _ in {1..50}; do
+  [[ -n $(sockets) ]] || break
+  sleep 0.1
+done
 chmod 755 "$sock_dir"
 assert_exit 0 tget
 assert_exit 0 tget
