@@ -3,10 +3,12 @@
 #   local      pgbak restore, then start: restore_command = pgbak restore-wal, local generation
 #   remote     the same from a directory holding only scripts/fetch and scripts/backup.env: base
 #              and WAL come through the fetch script: scripts/backup-rsync against a private sshd
-#              on 127.0.0.1 (one ssh master connection, ControlPath), or with --remote rclone
+#              on 127.0.0.1 (every call through the ssh connection it shares), or with --remote rclone
 #              scripts/backup-rclone against `rclone serve sftp` on 127.0.0.1
 #   floor      the physical limit: the same base, every segment already decompressed in pg_wal/,
 #              no restore_command (plain crash recovery from backup_label)
+#   cp, ln     restore_command = cp (or ln) of the plain segments: the limits of any
+#              restore_command (ln: not even a byte to write)
 #   pgbr       pgbackrest archive-get (synchronous) from a repository holding the same segments
 #   pgbr-async the same with archive-async=y (its own spool, cleared every round)
 #   local-base, remote-base   local and remote with another pgbak binary, PGBAK_BASE_BIN (e.g.
@@ -103,8 +105,8 @@ EOF
   SCRIPT=$(pg_reachable "$ROOT/scripts/backup-rclone")
   REMOTE_FILES=$T/remote/bench
 else
-  # A private sshd accepting the PostgreSQL user's key; rsync over ssh through one master
-  # connection (ControlPath), which a production setup keeps open too (docs/upload.md).
+  # A private sshd accepting the PostgreSQL user's key; rsync over ssh, every fetch through the
+  # one connection that backup-rsync shares by itself (PGBAK_RSYNC_PERSIST, docs/upload.md).
   command -v rsync >/dev/null || fail "no rsync"
   # The login on the server side is the invoking user's (sshd refuses the locked postgres
   # account); the fetch script is the PostgreSQL user's, with its own key.
@@ -129,6 +131,10 @@ UsePAM no
 StrictModes no
 MaxSessions 64
 MaxStartups 64
+# bash sources ~/.bashrc for a command run by sshd unless it is a nested shell: the invoking
+# user's .bashrc may be slow (root's runs pyenv init here: seconds a login under load), a cost of
+# that account, not of pgbak, that a backup host's own account (rrsync) does not have.
+SetEnv SHLVL=1
 EOF
   if ((EUID == 0)); then mkdir -p /run/sshd && chmod 755 /run/sshd; fi
   start_server "$T/sshd.log" "$(command -v sshd || echo /usr/sbin/sshd)" -D -e -f "$T/ssh/sshd_config"
@@ -136,9 +142,6 @@ EOF
   if ((EUID == 0)); then chown postgres: "$T/ssh" "$T/ssh/client_key" "$T/ssh/authorized_keys"; fi
   ssh_cmd="ssh -F /dev/null -p $port -i $T/ssh/client_key -o IdentitiesOnly=yes -o BatchMode=yes"
   ssh_cmd+=" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
-  ssh_cmd+=" -o ControlPath=$T/ssh/master.sock -o ControlMaster=no"
-  # The master: started once, detached (a fetch script's leftovers are killed with it).
-  as_pg setsid ${ssh_cmd/ControlMaster=no/ControlMaster=yes} -N -f "$user@127.0.0.1" </dev/null
   as_pg $ssh_cmd "$user@127.0.0.1" true || fail "cannot log in to the bench sshd"
   cat >"$T/backup.env" <<EOF
 PGBAK_RSYNC_TARGET='$user@127.0.0.1:$T/remote'
@@ -231,6 +234,14 @@ run_variant() { # run_variant VARIANT: sets SECS (pg_ctl start to "redo done") a
     for w in "${wal[@]}"; do cp "$T/main.plain/$w" "$T/r.data/pg_wal/"; done
     if ((EUID == 0)); then chown postgres: "$T/r.data/pg_wal/"*; fi
     ;;
+  cp | ln)
+    # The limits of any restore_command: the plain segments copied (PostgreSQL then writes and
+    # fsyncs 16 MiB a segment, as after any restore_command), or hard-linked (nothing to write:
+    # what is left is the call and PostgreSQL's durable rename of each restored file). Linked,
+    # a recycled segment would be written into through main.plain/: removed instead.
+    echo "restore_command = '$v $T/main.plain/%f \"%p\"'" >>"$T/r.data/postgresql.auto.conf"
+    [[ $v == cp ]] || echo "wal_recycle = off" >>"$T/r.data/postgresql.auto.conf"
+    ;;
   pgbr | pgbr-async)
     local a=n
     [[ $v == pgbr-async ]] && a=y
@@ -239,7 +250,7 @@ run_variant() { # run_variant VARIANT: sets SECS (pg_ctl start to "redo done") a
     ;;
   esac
   # The same starting state for everyone: nothing dirty, the stored files read once.
-  cat "$dir"/*/pg_wal/* "$T/pgbr-repo"/archive/bench/*/*/* "$REMOTE_FILES"/*/pg_wal/* \
+  cat "$dir"/*/pg_wal/* "$T/pgbr-repo"/archive/bench/*/*/* "$REMOTE_FILES"/*/pg_wal/* "$T/main.plain"/* \
     >/dev/null 2>&1 || true
   sync
   LOADS+=("$(cut -d' ' -f1 /proc/loadavg)")

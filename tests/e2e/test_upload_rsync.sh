@@ -99,6 +99,48 @@ assert_exit 0 run_upload "$SCRIPT" "$GEN"
 check_fetch_delete "$T/pgbak" 1763800000
 GEN=$T/pgbak/1763700000
 
+# ---- the fetch side shares one ssh connection (PGBAK_RSYNC_PERSIST), through a socket in a
+# private directory; never one it did not make private, never across remote shell commands
+mkdir -m 700 "$T/t"
+sock_dir=$T/t/pgbak-ssh.$(id -u)
+logins() { grep -c 'Accepted publickey' "$T/sshd.log"; }
+tget() { TMPDIR=$T/t fetch_as "$T/pgbak" get 1763700000/base.tzst >"$T/fetched" && cmp -s "$GEN/base.tzst" "$T/fetched"; }
+sockets() { find "$sock_dir" -maxdepth 1 -type s | sort; }
+before=$(logins)
+assert_exit 0 tget
+assert_exit 0 tget
+assert_exit 0 tget
+assert_eq "$((before + 1))" "$(logins)" "ssh logins for three fetches"
+assert_match '^drwx------' "$(ls -ld "$sock_dir")" "mode of $sock_dir"
+sock=$(sockets)
+[[ $(wc -l <<<"$sock") == 1 && -S $sock ]] || fail "expected one control socket in $sock_dir: '$sock'"
+master=$(ssh -o ControlPath="$sock" -O check x 2>&1 | sed -n 's/.*pid=\([0-9]*\).*/\1/p')
+[[ -n $master ]] || fail "no master behind $sock"
+[[ $(ps -o sid= -p "$master" | tr -d ' ') == "$master" ]] || fail "the master ($master) is not in a session of its own"
+ok "three fetches, one ssh login: the master runs detached, its socket in a 0700 directory"
+other() { PGBAK_RSYNC_SSH="$ssh_cmd -o ServerAliveInterval=60" tget; }
+assert_exit 0 other
+assert_eq "$((before + 2))" "$(logins)" "ssh logins after a fetch with another remote shell"
+assert_eq 2 "$(sockets | wc -l)" "control sockets for two remote shell commands"
+ok "another remote shell command gets a connection of its own"
+for sock in $(sockets); do ssh -o ControlPath="$sock" -O exit x 2>/dev/null || true; done
+for _ in {1..50}; do
+  [[ -n $(sockets) ]] || break
+  sleep 0.1
+done
+chmod 755 "$sock_dir"
+assert_exit 0 tget
+assert_exit 0 tget
+assert_eq "$((before + 4))" "$(logins)" "ssh logins with $sock_dir not private"
+assert_eq "" "$(sockets)" "control sockets in a directory others can read"
+ok "$sock_dir not 0700: no sharing, one login per fetch"
+chmod 700 "$sock_dir"
+PGBAK_RSYNC_PERSIST=0 assert_exit 0 tget
+assert_eq "" "$(sockets)" "control sockets with PGBAK_RSYNC_PERSIST=0"
+PGBAK_RSYNC_PERSIST=soon assert_exit 2 tget
+assert_one_line_error backup-rsync
+ok "PGBAK_RSYNC_PERSIST=0: no sharing; not a number: exit 2, $LAST_STDERR"
+
 # ---- a local destination (e.g. a mounted file system), and a wrong directory
 mkdir -m 700 "$T/local"
 local_target() { PGBAK_RSYNC_TARGET=$T/local/ run_upload "$SCRIPT" "$GEN"; }
@@ -126,7 +168,9 @@ else
   echo "note: no rrsync: skipped the rrsync-restricted upload"
 fi
 
-# ---- server down
+# ---- server down, and with it the connections it has (backup-rsync's fetch side keeps one open
+# for PGBAK_RSYNC_PERSIST seconds; a host that goes down ends it as well)
+for pid in $(pgrep -P "$sshd_pid"); do kill -KILL "$pid" 2>/dev/null || true; done
 stop_pid "$sshd_pid"
 add_fake_wal "$GEN" 6
 assert_exit 1 run_upload "$SCRIPT" "$GEN"
