@@ -112,6 +112,16 @@ std::string BackupDir::create_generation(std::time_t now) const {
   }
 }
 
+std::optional<uint64_t> parse_sysid(const std::string& text) {
+  try {
+    size_t used = 0;
+    uint64_t v = std::stoull(text, &used);
+    if (used > 0) return v;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
 void BackupDir::switch_current(const std::string& name) const {
   replace_symlink(fd_.get(), kCurrentLink, name, path_);
 }
@@ -121,13 +131,8 @@ namespace {
 std::optional<uint64_t> read_sysid_file(int dirfd, const std::string& display) {
   auto text = read_small_file(dirfd, base_name(display), display);
   if (!text) return std::nullopt;
-  try {
-    size_t used = 0;
-    uint64_t v = std::stoull(*text, &used);
-    if (used > 0) return v;
-  } catch (const std::exception&) {
-  }
-  throw Error("'" + display + "' does not hold a system identifier");
+  if (auto v = parse_sysid(*text)) return v;
+  throw CorruptError("'" + display + "' does not hold a system identifier");
 }
 
 }  // namespace

@@ -64,6 +64,8 @@ class BackupDir {
   UniqueFd fd_;
 };
 
+// The system identifier a system_identifier file's text holds; nullopt if none.
+std::optional<uint64_t> parse_sysid(const std::string& text);
 // The system identifier recorded for a generation, if any.
 std::optional<uint64_t> read_generation_sysid(const Generation& g);
 // Records it durably unless already recorded; returns the recorded value (which may differ).

@@ -1,6 +1,7 @@
 #include "repo/lineage.h"
 
 #include <algorithm>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <span>
@@ -15,28 +16,54 @@ namespace {
 
 constexpr const char* kSidePrefix = "side: ";
 
-// Every generation, oldest first, with the first generation of its lineage. One pass: a
-// generation continues the lineage before it unless it starts a new history (its marker) or has
-// another system identifier; a side generation is a lineage of its own and interrupts nothing.
-std::vector<std::pair<std::string, std::string>> lineage_starts(const BackupDir& dir) {
-  std::vector<std::pair<std::string, std::string>> out;
+using Starts = std::vector<std::pair<std::string, std::string>>;
+
+// Every generation of `names` (oldest first) with the first generation of its lineage. One pass:
+// a generation continues the lineage before it unless it starts a new history (its marker), has
+// another system identifier or is unusable; a side generation is a lineage of its own and
+// interrupts nothing.
+Starts lineage_starts_of(const std::vector<std::string>& names, const LineageFactsOf& facts_of) {
+  Starts out;
   std::string start;
   uint64_t sysid = 0;  // of the lineage being followed; 0 while unknown
-  for (const std::string& name : dir.generations()) {
-    std::optional<Generation> g = dir.try_open_generation(name);
-    auto marker = g ? read_new_history(*g) : std::nullopt;
-    if (marker && marker->side) {
+  for (const std::string& name : names) {
+    LineageFacts f = facts_of(name);
+    if (f.marker && f.marker->side) {
       out.emplace_back(name, name);
       continue;
     }
-    std::optional<uint64_t> own = g ? read_generation_sysid(*g) : std::nullopt;
-    bool other_cluster = own && sysid != 0 && sysid != *own;
-    if (start.empty() || !g || marker || other_cluster) {
+    bool other_cluster = f.sysid && sysid != 0 && sysid != *f.sysid;
+    if (start.empty() || !f.usable || f.marker || other_cluster) {
       start = name;
       sysid = 0;
     }
-    if (own) sysid = *own;
+    if (f.sysid) sysid = *f.sysid;
     out.emplace_back(name, start);
+  }
+  return out;
+}
+
+Starts lineage_starts(const BackupDir& dir) {
+  return lineage_starts_of(dir.generations(), [&dir](const std::string& name) {
+    LineageFacts f;
+    std::optional<Generation> g = dir.try_open_generation(name);
+    f.usable = g.has_value();
+    if (g) f.marker = read_new_history(*g);
+    if (g && !(f.marker && f.marker->side)) f.sysid = read_generation_sysid(*g);
+    return f;
+  });
+}
+
+// The search order of `chosen` (see wal_search_order) among `starts`; empty if not among them.
+std::vector<std::string> search_order(const Starts& starts, const std::string& chosen) {
+  auto at = std::find_if(starts.begin(), starts.end(), [&](auto& p) { return p.first == chosen; });
+  if (at == starts.end()) return {};
+  std::vector<std::string> out;
+  for (auto it = at; it != starts.end(); ++it) {
+    if (it->second == at->second) out.push_back(it->first);
+  }
+  for (auto it = std::make_reverse_iterator(at); it != starts.rend(); ++it) {
+    if (it->second == at->second) out.push_back(it->first);
   }
   return out;
 }
@@ -50,14 +77,18 @@ void mark_new_history(const Generation& g, const NewHistory& why) {
   w.commit();  // a marker already there (a concurrent archive-wal) says the same
 }
 
-std::optional<NewHistory> read_new_history(const Generation& g) {
-  auto text = read_small_file(g.dir.get(), kNewHistoryFile, path_join(g.path, kNewHistoryFile));
-  if (!text) return std::nullopt;
+NewHistory parse_new_history(const std::string& text) {
   NewHistory h;
-  std::string line = text->substr(0, text->find('\n'));
+  std::string line = text.substr(0, text.find('\n'));
   h.side = line.starts_with(kSidePrefix);
   h.reason = h.side ? line.substr(std::string_view(kSidePrefix).size()) : line;
   return h;
+}
+
+std::optional<NewHistory> read_new_history(const Generation& g) {
+  auto text = read_small_file(g.dir.get(), kNewHistoryFile, path_join(g.path, kNewHistoryFile));
+  if (!text) return std::nullopt;
+  return parse_new_history(*text);
 }
 
 std::optional<std::string> find_side_generation(const BackupDir& dir, const std::string& plain,
@@ -95,11 +126,13 @@ std::vector<std::string> lineage(const BackupDir& dir, const std::string& chosen
 
 std::vector<std::string> wal_search_order(const BackupDir& dir, const std::string& chosen) {
   dir.open_generation(chosen);  // throws with the reason if it is not there
-  auto members = lineage_members(dir, chosen);
-  auto at = std::find(members.begin(), members.end(), chosen);
-  std::vector<std::string> out(at, members.end());
-  out.insert(out.end(), std::make_reverse_iterator(at), members.rend());
-  return out;
+  return search_order(lineage_starts(dir), chosen);
+}
+
+std::vector<std::string> wal_search_order_of(const std::vector<std::string>& names,
+                                             const LineageFactsOf& facts,
+                                             const std::string& chosen) {
+  return search_order(lineage_starts_of(names, facts), chosen);
 }
 
 std::string lineage_start(const BackupDir& dir, const std::string& gen) {

@@ -5,6 +5,8 @@
 // (new_history) with the reason, and `side` ones are never made current.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +22,8 @@ struct NewHistory {
   std::string reason;  // one line
 };
 
+// The meaning of a marker file's text.
+NewHistory parse_new_history(const std::string& text);
 // Records durably that the generation starts a new history (before any WAL goes into it).
 void mark_new_history(const Generation& g, const NewHistory& why);
 // The generation's marker, if any.
@@ -46,6 +50,22 @@ std::vector<std::string> lineage(const BackupDir& dir, const std::string& chosen
 // into a generation named before the old primary's last one (its clock was behind).
 // Throws if `chosen` does not exist.
 std::vector<std::string> wal_search_order(const BackupDir& dir, const std::string& chosen);
+
+// What the lineage rules read of a generation, wherever it is (the backup directory, or the
+// remote copy, whose listing has the same files): whether it is usable, its marker, its
+// recorded system identifier.
+struct LineageFacts {
+  bool usable = true;
+  std::optional<NewHistory> marker;
+  std::optional<uint64_t> sysid;
+};
+using LineageFactsOf = std::function<LineageFacts(const std::string& generation)>;
+
+// wal_search_order for the generations `names` (oldest first) listed elsewhere, their facts read
+// through `facts`; empty if `chosen` is not among them.
+std::vector<std::string> wal_search_order_of(const std::vector<std::string>& names,
+                                             const LineageFactsOf& facts,
+                                             const std::string& chosen);
 
 // The first generation of the lineage that `gen` belongs to (itself if it starts a history).
 std::string lineage_start(const BackupDir& dir, const std::string& gen);

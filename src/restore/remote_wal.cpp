@@ -46,10 +46,18 @@ class MemoryFile : public Sink {
 namespace {
 
 std::optional<ArchivedFile> fetch_listed(const FetchScript& fetch, const RemoteListing& listing,
-                                         RemoteCache& cache, const std::string& stored) {
+                                         RemoteCache& cache, const std::string& stored,
+                                         const RemoteOrder& order) {
+  std::string rel = std::string(kWalDir) + "/" + stored;
+  std::vector<std::string> holders;
   const auto& gens = listing.generations();
   for (auto gen = gens.rbegin(); gen != gens.rend(); ++gen) {
-    auto name = gen->stored(std::string(kWalDir) + "/" + stored);
+    if (gen->stored(rel)) holders.push_back(gen->name);
+  }
+  if (holders.empty()) return std::nullopt;
+  for (const std::string& chosen : order(listing, holders)) {
+    const RemoteGeneration* gen = listing.find(chosen);
+    auto name = gen ? gen->stored(rel) : std::nullopt;
     if (!name) continue;
     std::string display = "remote " + gen->path(*name);
     MemoryFile file(display);
@@ -78,12 +86,12 @@ bool lists(const RemoteListing& listing, const std::string& stored) {
 }  // namespace
 
 std::optional<ArchivedFile> fetch_remote_wal(const FetchScript& fetch, RemoteCache& cache,
-                                             const std::string& stored) {
+                                             const std::string& stored, const RemoteOrder& order) {
   bool fetched = false;
   RemoteListing listing = cache.listing(fetch, false, &fetched);
   // A cached listing from before the file was uploaded: ask the remote again.
   if (!fetched && !lists(listing, stored)) listing = cache.listing(fetch, true);
-  return fetch_listed(fetch, listing, cache, stored);
+  return fetch_listed(fetch, listing, cache, stored, order);
 }
 
 }  // namespace pgbak

@@ -2,12 +2,15 @@
 // copy through scripts/fetch.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "io/unique_fd.h"
 #include "remote/fetch_script.h"
 #include "remote/remote_cache.h"
+#include "remote/remote_listing.h"
 
 namespace pgbak {
 
@@ -19,13 +22,18 @@ struct ArchivedFile {
   std::string display;
 };
 
-// Fetches pg_wal/`stored` (NAME.zst; NAME.zst.enc when so stored) from the newest generation of
-// the remote listing (the cached one; a fresh one when it does not have the file) that has it,
-// into an anonymous in-memory file: nothing of it reaches the disk before it is checked. Where the
-// generation's SHA256SUMS lists the file, its SHA-256 must match (else Error); the zstd checksum is
-// checked when it is decompressed. A failed fetch is tried again (fetch-retries); nullopt when no
-// remote generation has the file.
+// Which of the remote generations `holders` (those listing the file, newest first) to try, in
+// order: all of them when no generation is being restored.
+using RemoteOrder = std::function<std::vector<std::string>(
+    const RemoteListing& listing, const std::vector<std::string>& holders)>;
+
+// Fetches pg_wal/`stored` (NAME.zst; NAME.zst.enc when so stored) from the first generation of
+// the remote listing (the cached one; a fresh one when it does not have the file) that `order`
+// chooses, into an anonymous in-memory file: nothing of it reaches the disk before it is checked.
+// Where the generation's SHA256SUMS lists the file, its SHA-256 must match (else Error); the zstd
+// checksum is checked when it is decompressed. A failed fetch is tried again (fetch-retries);
+// nullopt when no chosen remote generation has the file.
 std::optional<ArchivedFile> fetch_remote_wal(const FetchScript& fetch, RemoteCache& cache,
-                                             const std::string& stored);
+                                             const std::string& stored, const RemoteOrder& order);
 
 }  // namespace pgbak

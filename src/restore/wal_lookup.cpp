@@ -2,9 +2,12 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
+
 #include "io/error.h"
 #include "io/file.h"
 #include "pipeline/stored_file.h"
+#include "remote/remote_lineage.h"
 #include "repo/lineage.h"
 
 namespace pgbak {
@@ -81,10 +84,37 @@ std::optional<ArchivedFile> WalLookup::find_local(const std::string& name,
   return std::nullopt;
 }
 
+std::vector<std::string> WalLookup::remote_order(const RemoteListing& listing,
+                                                 const std::vector<std::string>& holders) {
+  // Without a chosen generation: the newest copy (as before lineages; a hand-written
+  // restore_command). With one that alone holds the file: no lineage needs working out.
+  if (chosen_.empty() || (holders.size() == 1 && holders.front() == chosen_)) return holders;
+  // The chosen generation's lineage in the remote copy (its markers and system identifiers), or,
+  // when it is not uploaded, in the local one. Worked out again only when the remote's
+  // generations changed (a standby following new uploads).
+  std::vector<std::string> names;
+  for (const RemoteGeneration& g : listing.generations()) names.push_back(g.name);
+  std::lock_guard<std::mutex> lock(remote_order_mutex_);
+  if (names != remote_order_of_) {
+    remote_order_ = remote_wal_search_order(*fetch_, listing, chosen_);
+    if (remote_order_.empty() && chosen_is_local_) remote_order_ = wal_search_order(dir_, chosen_);
+    remote_order_of_ = std::move(names);
+  }
+  std::vector<std::string> out;
+  for (const std::string& gen : remote_order_) {
+    if (std::find(holders.begin(), holders.end(), gen) != holders.end()) out.push_back(gen);
+  }
+  return out;
+}
+
 std::optional<ArchivedFile> WalLookup::find(const std::string& name, const std::string& stored) {
   if (auto found = find_local(name, stored)) return found;
   if (!fetch_) return std::nullopt;
-  return fetch_remote_wal(*fetch_, cache_, stored);
+  return fetch_remote_wal(
+      *fetch_, cache_, stored,
+      [this](const RemoteListing& listing, const std::vector<std::string>& holders) {
+        return remote_order(listing, holders);
+      });
 }
 
 }  // namespace pgbak

@@ -1,6 +1,7 @@
 // Where restore-wal (and its prefetcher) finds an archived WAL file: the local generations first
 // (the lineage of the generation being restored, or the one copy when none is named), then the
-// remote copy through scripts/fetch, whose listing and SHA256SUMS it caches.
+// remote copy through scripts/fetch (the same lineage there), whose listing and SHA256SUMS it
+// caches.
 #pragma once
 
 #include <mutex>
@@ -37,12 +38,18 @@ class WalLookup {
 
  private:
   std::optional<ArchivedFile> find_local(const std::string& name, const std::string& stored);
+  // Which remote generations holding a file (`holders`, newest first) may serve it, in order.
+  std::vector<std::string> remote_order(const RemoteListing& listing,
+                                        const std::vector<std::string>& holders);
 
   const BackupDir& dir_;
   std::string chosen_;
   bool chosen_is_local_ = false;
   std::once_flag lineage_once_;
   std::vector<std::string> lineage_;  // of chosen_, when local
+  std::mutex remote_order_mutex_;
+  std::vector<std::string> remote_order_;     // of chosen_, in the remote copy
+  std::vector<std::string> remote_order_of_;  // the remote generations it was worked out for
   std::optional<FetchScript> fetch_;
   RemoteCache cache_;
 };

@@ -5,6 +5,7 @@
 # restore of the original recovers the original's rows (not the copy's timeline) and starts.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/restore_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/drill_lib.sh"
 e2e_init
 start_main 1
 make_base
@@ -52,6 +53,21 @@ assert_eq "$sums" "$(table_sums again)" "the original's rows after restoring it"
 assert_eq "" "$(cluster_psql again -c "SELECT to_regclass('copy_only')")" "the copy's table"
 ok "a restore of the original recovers the original's rows, not the copy's timeline"
 cluster_stop again
+
+# The same from the remote copy alone (the host is gone; the upload scripts copy every file of a
+# generation but dot names, the markers included): restore-wal of generation $gen follows its
+# lineage there too, so the copy's timeline history is not served to it; for $side it is.
+install -m 755 "$PGBAK_SRC/scripts/backup-rsync" "$T/backup-rsync"
+mkdir -m 700 "$T/remote"
+for g in "$gen" "$side"; do cp -a "$PGBAK/$g" "$T/remote/"; done
+if ((EUID == 0)); then chown -R postgres: "$T/remote"; fi
+echo "PGBAK_RSYNC_TARGET=$T/remote" >"$T/remote.env"
+drill_newdir "$T/newdir" "$T/backup-rsync" "$T/remote.env"
+assert_exit 1 as_pg "$PGBAK_BIN" -D "$T/newdir" restore-wal --generation "$gen" 00000002.history "$T/h2"
+assert_no_file "$T/h2"
+assert_exit 0 as_pg "$PGBAK_BIN" -D "$T/newdir" restore-wal --generation "$side" 00000002.history "$T/h2"
+cmp <(zstd -qdc "$PGBAK/$side/pg_wal/00000002.history.zst") "$T/h2" || fail "the side's history differs"
+ok "from the remote copy alone, restore-wal --generation $gen does not serve side generation $side's history"
 
 # The copy was meant as the new primary after all: a snapshot that reaches it adopts its branch.
 cluster_start copy
