@@ -207,10 +207,8 @@ bool lies_inside(const std::string& path, const std::string& dir) {
   if (::realpath(path.c_str(), real) != nullptr) {
     resolved = real;
   } else {
-    auto slash = path.rfind('/');
-    std::string parent = slash == std::string::npos ? "." : path.substr(0, slash);
-    if (::realpath(parent.empty() ? "/" : parent.c_str(), real) == nullptr) return false;
-    resolved = path_join(real, path.substr(slash + 1));
+    if (::realpath(dir_name(path).c_str(), real) == nullptr) return false;
+    resolved = path_join(real, base_name(path));
   }
   std::string prefix = path_join(dir_real, "");
   return resolved.compare(0, prefix.size(), prefix) == 0;
@@ -255,11 +253,8 @@ KeyId write_new_key_file(const std::string& path, const std::string& backup_dir)
 
   // Written whole or not at all (a key lost to a power failure after data was encrypted with it
   // loses that data; a partial one is no key), mode 0600, never over an existing file or link.
-  std::string::size_type slash = path.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  std::string leaf = slash == std::string::npos ? path : path.substr(slash + 1);
-  UniqueFd dirfd = open_dir(dir);
-  DurableWriter out(dirfd.get(), leaf, path);
+  UniqueFd dirfd = open_dir(dir_name(path));
+  DurableWriter out(dirfd.get(), base_name(path), path);
   out.write({reinterpret_cast<const std::byte*>(text.bytes), kHexKeySize + 1});
   if (!out.commit()) throw Error("cannot create key file '" + path + "': it exists already");
   return secret.id();

@@ -162,9 +162,6 @@ std::string this_program() {
   return path;
 }
 
-namespace {
-
-// The rest of an open file, as a string.
 std::string read_rest(int fd, const std::string& display) {
   std::string text;
   char buf[4096];
@@ -178,8 +175,6 @@ std::string read_rest(int fd, const std::string& display) {
     text.append(buf, static_cast<size_t>(n));
   }
 }
-
-}  // namespace
 
 std::optional<std::string> read_small_file(int dirfd, const std::string& name,
                                            const std::string& display) {
@@ -228,6 +223,12 @@ std::string path_join(const std::string& a, const std::string& b) {
 std::string base_name(const std::string& path) {
   auto slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string dir_name(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 }  // namespace pgbak

@@ -48,6 +48,9 @@ std::string this_program();
 std::optional<std::string> read_small_file(int dirfd, const std::string& name,
                                            const std::string& display);
 
+// The rest of the open file `fd`, as a string (for small files).
+std::string read_rest(int fd, const std::string& display);
+
 // A whole configuration file named by an administrator (symbolic links followed: the name is
 // theirs, not a planted one); empty optional if it or a directory on its path does not exist.
 // Throws SystemError for any other failure, CorruptError if it is no regular file.
@@ -90,6 +93,8 @@ std::vector<std::string> list_dir(int dirfd, const std::string& display);
 
 std::string path_join(const std::string& a, const std::string& b);
 std::string base_name(const std::string& path);
+// The directory part of `path`: "." when it has none, "/" for a name at the root.
+std::string dir_name(const std::string& path);
 
 // Size of the read buffer used for streaming files.
 constexpr size_t kIoChunk = 1 << 20;

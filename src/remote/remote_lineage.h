@@ -11,8 +11,8 @@
 namespace pgbak {
 
 // wal_search_order of `chosen` over the remote listing: the markers (new_history) and system
-// identifiers the listing shows are fetched through scripts/fetch (a file that cannot be fetched
-// counts as absent). Empty if `chosen` is not listed.
+// identifiers the listing shows are fetched through scripts/fetch (one gone since the listing
+// counts as absent; a failing fetch throws). Empty if `chosen` is not listed.
 std::vector<std::string> remote_wal_search_order(const FetchScript& fetch,
                                                  const RemoteListing& listing,
                                                  const std::string& chosen);

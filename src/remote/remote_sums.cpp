@@ -1,6 +1,7 @@
 #include "remote/remote_sums.h"
 
 #include "io/error.h"
+#include "remote/remote_text.h"
 #include "repo/backup_dir.h"
 #include "repo/sha256sums.h"
 
@@ -8,12 +9,7 @@ namespace pgbak {
 
 std::optional<std::string> fetch_remote_sums(const FetchScript& fetch,
                                              const RemoteGeneration& gen) {
-  if (!gen.files.count(kSumsFile)) return std::nullopt;
-  StringSink sums;
-  if (!fetch.get_retrying(gen.path(kSumsFile), sums, [&] { sums.text.clear(); })) {
-    return std::nullopt;
-  }
-  return std::move(sums.text);
+  return fetch_plain_text(fetch, gen, kSumsFile);
 }
 
 std::optional<std::string> remote_listed_digest(const FetchScript& fetch,

@@ -58,7 +58,7 @@ void disable_recovery_settings(int dirfd, const std::string& name, const std::st
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) throw_sys("cannot stat", display);
   if (!S_ISREG(st.st_mode)) return;
-  std::string text = read_small_file(dirfd, name, display).value_or("");
+  std::string text = read_rest(fd.get(), display);
   std::string fixed = without_recovery_settings(text);
   if (fixed == text || (fixed == text + "\n")) return;
   if (::ftruncate(fd.get(), 0) != 0) throw_sys("cannot truncate", display);

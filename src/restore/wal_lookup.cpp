@@ -97,7 +97,8 @@ std::vector<std::string> WalLookup::remote_order(const RemoteListing& listing,
   std::lock_guard<std::mutex> lock(remote_order_mutex_);
   if (names != remote_order_of_) {
     remote_order_ = remote_wal_search_order(*fetch_, listing, chosen_);
-    if (remote_order_.empty() && chosen_is_local_) remote_order_ = wal_search_order(dir_, chosen_);
+    // find_local, which runs first, has worked out the local lineage.
+    if (remote_order_.empty() && chosen_is_local_) remote_order_ = lineage_;
     remote_order_of_ = std::move(names);
   }
   std::vector<std::string> out;

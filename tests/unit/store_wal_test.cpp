@@ -17,9 +17,10 @@ using pgbak::test::TempDir;
 namespace {
 
 constexpr const char* kHistory = "00000002.history";
+constexpr const char* kText = "1\t0/3000000\tno recovery target specified\n";
 
 // A WAL source with `text` as its content (a timeline history: no page header to fake).
-WalSource source(const TempDir& tmp, const std::string& text) {
+WalSource source(const TempDir& tmp, const std::string& text = kText) {
   std::ofstream(tmp / kHistory, std::ios::binary | std::ios::trunc) << text;
   return open_wal_source(tmp / kHistory);
 }
@@ -30,6 +31,12 @@ struct Repo {
   BackupDir dir{(std::filesystem::create_directory(root), root)};
   Generation gen = dir.open_generation(dir.create_generation(1763700000));
   Config config = default_config();
+
+  // Stores kText as the generation's copy of kHistory.
+  StoreResult store_first() {
+    WalSource first = source(tmp);
+    return store_wal(gen, first, config);
+  }
 };
 
 }  // namespace
@@ -38,11 +45,9 @@ BOOST_AUTO_TEST_SUITE(store_wal_suite)
 
 BOOST_AUTO_TEST_CASE(stores_then_finds_identical_or_conflicting_content) {
   Repo r;
-  WalSource first = source(r.tmp, "1\t0/3000000\tno recovery target specified\n");
-  BOOST_TEST(static_cast<int>(store_wal(r.gen, first, r.config)) ==
-             static_cast<int>(StoreResult::kStored));
+  BOOST_TEST(static_cast<int>(r.store_first()) == static_cast<int>(StoreResult::kStored));
   BOOST_TEST(std::filesystem::is_regular_file(r.gen.path + "/pg_wal/" + kHistory + ".zst"));
-  WalSource again = source(r.tmp, "1\t0/3000000\tno recovery target specified\n");
+  WalSource again = source(r.tmp);
   BOOST_TEST(static_cast<int>(store_wal(r.gen, again, r.config)) ==
              static_cast<int>(StoreResult::kIdentical));
   WalSource other = source(r.tmp, "1\t0/4000000\tno recovery target specified\n");
@@ -52,11 +57,10 @@ BOOST_AUTO_TEST_CASE(stores_then_finds_identical_or_conflicting_content) {
 
 BOOST_AUTO_TEST_CASE(a_damaged_stored_copy_is_other_content) {
   Repo r;
-  WalSource first = source(r.tmp, "1\t0/3000000\tno recovery target specified\n");
-  store_wal(r.gen, first, r.config);
+  r.store_first();
   std::ofstream(r.gen.path + "/pg_wal/" + kHistory + ".zst", std::ios::binary | std::ios::trunc)
       << "not zstd at all";
-  WalSource again = source(r.tmp, "1\t0/3000000\tno recovery target specified\n");
+  WalSource again = source(r.tmp);
   BOOST_TEST(static_cast<int>(store_wal(r.gen, again, r.config)) ==
              static_cast<int>(StoreResult::kConflict));
 }
@@ -65,9 +69,8 @@ BOOST_AUTO_TEST_CASE(a_damaged_stored_copy_is_other_content) {
 // and report that the server went back in time. It fails the call (PostgreSQL retries).
 BOOST_AUTO_TEST_CASE(a_read_error_while_comparing_fails_the_call) {
   Repo r;
-  WalSource first = source(r.tmp, "1\t0/3000000\tno recovery target specified\n");
-  store_wal(r.gen, first, r.config);
-  WalSource again = source(r.tmp, "1\t0/3000000\tno recovery target specified\n");
+  r.store_first();
+  WalSource again = source(r.tmp);
   // Reading the source now fails (EBADF): a descriptor opened for writing only.
   again.fd.reset(::open((r.tmp / kHistory).c_str(), O_WRONLY | O_CLOEXEC));
   BOOST_REQUIRE(again.fd.valid());
