@@ -234,6 +234,14 @@ run_variant() { # run_variant VARIANT: sets SECS (pg_ctl start to "redo done") a
     for w in "${wal[@]}"; do cp "$T/main.plain/$w" "$T/r.data/pg_wal/"; done
     if ((EUID == 0)); then chown postgres: "$T/r.data/pg_wal/"*; fi
     ;;
+  staged | staged-nohs)
+    # The limit of replaying pg_wal in archive recovery: every segment already in pg_wal, and a
+    # restore_command that has nothing (the call and the server's fallback to pg_wal remain).
+    echo "restore_command = 'false'" >>"$T/r.data/postgresql.auto.conf"
+    [[ $v == staged ]] || echo "hot_standby = off" >>"$T/r.data/postgresql.auto.conf"
+    for w in "${wal[@]}"; do cp "$T/main.plain/$w" "$T/r.data/pg_wal/"; done
+    if ((EUID == 0)); then chown postgres: "$T/r.data/pg_wal/"*; fi
+    ;;
   cp | ln)
     # The limits of any restore_command: the plain segments copied (PostgreSQL then writes and
     # fsyncs 16 MiB a segment, as after any restore_command), or hard-linked (nothing to write:

@@ -27,13 +27,14 @@ constexpr auto kIdleLimit = std::chrono::seconds(60);
 class Prefetcher {
  public:
   Prefetcher(WalLookup& lookup, const Config& config, const WalName& served, uint64_t seg_size,
-             const WalSpool& spool)
+             const WalSpool& spool, int install_dir)
       : lookup_(lookup),
         config_(config),
         tli_(served.tli),
         seg_size_(static_cast<uint32_t>(seg_size)),
         next_(segment_number(served, seg_size_) + 1),
-        spool_(spool) {}
+        spool_(spool),
+        install_dir_(install_dir) {}
 
   void run() {
     // Local files are decompressed one at a time (each on two threads); remote fetches wait on
@@ -52,7 +53,7 @@ class Prefetcher {
     for (;;) {
       if (stop_ || spool_.removed()) return std::nullopt;
       std::string name = segment_file_name(tli_, next_, seg_size_);
-      if (spool_.has(name)) {
+      if (spool_.holds(name)) {
         ++next_;
         continue;
       }
@@ -86,6 +87,7 @@ class Prefetcher {
           if (auto found = lookup_.find(*name, stored_wal_name(*wal))) {
             decompress_into(config_, *found, *wal, spool_.fd(), *name,
                             path_join(spool_.path(), *name));
+            if (install_dir_ >= 0) spool_.install(*name, install_dir_);
             more = true;
           }
         } catch (...) {
@@ -104,6 +106,7 @@ class Prefetcher {
   uint32_t seg_size_;
   uint64_t next_;
   const WalSpool& spool_;
+  int install_dir_;  // the server's pg_wal/ to install into, or -1
   std::mutex mutex_;
   size_t in_flight_ = 0;
   bool stop_ = false;
@@ -112,7 +115,8 @@ class Prefetcher {
 }  // namespace
 
 void start_prefetch(WalLookup& lookup, const Config& config, const WalName& served,
-                    uint64_t seg_size, int dest_dir, const std::string& dest_dir_path) {
+                    uint64_t seg_size, int dest_dir, const std::string& dest_dir_path,
+                    bool install) {
   if (config.prefetch <= 0 || served.kind != WalKind::kSegment) return;
   std::optional<WalSpool> spool;
   UniqueFd lock;
@@ -151,7 +155,7 @@ void start_prefetch(WalLookup& lookup, const Config& config, const WalName& serv
     ::dup2(null_fd, 2);
   }
   try {
-    Prefetcher(lookup, config, served, seg_size, *spool).run();
+    Prefetcher(lookup, config, served, seg_size, *spool, install ? dest_dir : -1).run();
   } catch (...) {
     // restore-wal fetches (and reports) by itself what was not prefetched.
   }

@@ -19,8 +19,11 @@ namespace pgbak {
 // segments on disk (those being written included), fetching from the remote that many at once,
 // gives each the same checks as restore-wal, writes it under its name only once it is whole, and
 // stops at the first segment that is not archived, on any error, when the spool is removed, or
-// when nothing is taken from a full spool for a minute. Never throws.
+// when nothing is taken from a full spool for a minute. With `install` (archive recovery, DEST
+// being the server's pg_wal/RECOVERYXLOG), each file then moves on into `dest_dir` itself
+// (WalSpool::install): the server reads it there. Never throws.
 void start_prefetch(WalLookup& lookup, const Config& config, const WalName& served,
-                    uint64_t seg_size, int dest_dir, const std::string& dest_dir_path);
+                    uint64_t seg_size, int dest_dir, const std::string& dest_dir_path,
+                    bool install);
 
 }  // namespace pgbak

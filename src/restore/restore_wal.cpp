@@ -34,6 +34,17 @@ namespace {
 // above 125, so that PostgreSQL stops recovery rather than end it there (man page, EXIT STATUS).
 constexpr int kExitStopRecovery = 200;
 
+// True when the server runs archive recovery that ends at the first file restore_command does not
+// deliver: PostgreSQL runs restore_command in the data directory, which holds recovery.signal until
+// recovery ends, and standby.signal on a standby (which retries instead of ending recovery).
+bool in_ending_archive_recovery() {
+  auto exists = [](const char* name) {
+    struct stat st;
+    return ::fstatat(AT_FDCWD, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+  };
+  return exists("recovery.signal") && !exists("standby.signal");
+}
+
 // Serves one file; throws when it is archived but cannot be served (corrupt, unreadable, the fetch
 // failing); returns 1 when it is not archived.
 int restore_wal_file(Invocation& inv) {
@@ -61,23 +72,41 @@ int restore_wal_file(Invocation& inv) {
   WalLookup lookup(dir, inv.config, chosen);
   bool segment = wal->kind == WalKind::kSegment;
 
-  // Prefetched already (or being prefetched): a rename.
+  // In archive recovery, prefetched segments move on into pg_wal/ itself (DEST is the server's
+  // pg_wal/RECOVERYXLOG there): the server reads them without a restore_command's rename and fsync.
+  bool install = segment && dest_name == "RECOVERYXLOG" && in_ending_archive_recovery();
+  auto prefetch_after = [&](uint64_t size) {
+    start_prefetch(lookup, inv.config, *wal, size, dest_dir.get(), dest_dir_path, install);
+  };
+  auto size_of = [&](const std::string& file, const std::string& display) {
+    struct stat st;
+    if (::fstatat(dest_dir.get(), file.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      throw_sys("cannot examine", display);
+    }
+    return static_cast<uint64_t>(st.st_size);
+  };
+
+  // Prefetched already (or being prefetched): there already, or a rename.
   WalSpool spool(dest_dir.get(), dest_dir_path, false);
   if (spool.exists() && !spool.serves(lookup.source_key())) {
-    spool.remove(dest_dir.get());  // left by a restore of another generation
-  } else if (spool.exists()) {
+    spool.remove(dest_dir.get());  // left by a restore of another generation or boot
+  } else if (spool.exists() && segment) {
     lookup.remote_cache().attach(spool.fd(), spool.path());
-    if (segment) spool.drop_before(*wal);
-    if (segment && spool.take_waiting(name, dest_dir.get(), dest_name)) {
-      struct stat st;
-      if (::fstatat(dest_dir.get(), dest_name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        throw_sys("cannot examine", dest);
-      }
-      start_prefetch(lookup, inv.config, *wal, static_cast<uint64_t>(st.st_size), dest_dir.get(),
-                     dest_dir_path);
+    spool.drop_before(*wal);
+    spool.wait_fetched(name);
+    if (spool.take_staged(name, dest_dir.get())) {
+      // Exit status 1 ("nothing to restore"): the server then reads pg_wal/NAME, this very file.
+      prefetch_after(size_of(name, path_join(dest_dir_path, name)));
+      if (inv.verbosity > 0) std::cerr << "pgbak: " << name << " is in pg_wal (prefetched)\n";
+      return 1;
+    }
+    if (spool.take(name, dest_dir.get(), dest_name)) {
+      prefetch_after(size_of(dest_name, dest));
       if (inv.verbosity > 0) std::cout << "restored " << name << " (prefetched)\n";
       return 0;
     }
+  } else if (spool.exists()) {
+    lookup.remote_cache().attach(spool.fd(), spool.path());
   }
 
   std::optional<ArchivedFile> found = lookup.find(name, stored_wal_name(*wal));
@@ -100,22 +129,11 @@ int restore_wal_file(Invocation& inv) {
     ::unlinkat(dest_dir.get(), dest_name.c_str(), 0);
     throw;
   }
-  if (segment) start_prefetch(lookup, inv.config, *wal, size, dest_dir.get(), dest_dir_path);
+  if (segment) prefetch_after(size);
   if (inv.verbosity > 0) {
     std::cout << "restored " << name << " from generation " << found->generation << "\n";
   }
   return 0;
-}
-
-// True when the server runs archive recovery that ends at the first file restore_command does not
-// deliver: PostgreSQL runs restore_command in the data directory, which holds recovery.signal until
-// recovery ends, and standby.signal on a standby (which retries instead of ending recovery).
-bool in_ending_archive_recovery() {
-  auto exists = [](const char* name) {
-    struct stat st;
-    return ::fstatat(AT_FDCWD, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
-  };
-  return exists("recovery.signal") && !exists("standby.signal");
 }
 
 }  // namespace

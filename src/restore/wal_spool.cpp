@@ -6,12 +6,15 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
+#include <optional>
 #include <chrono>
 #include <span>
 #include <thread>
 
 #include "io/durable_writer.h"
 #include "io/error.h"
+#include "io/fault.h"
 #include "io/file.h"
 #include "io/tree.h"
 
@@ -21,12 +24,43 @@ namespace {
 constexpr const char* kLockFile = ".lock";
 constexpr const char* kSourceFile = ".source";
 constexpr const char* kFetchingPrefix = ".fetching.";
+constexpr const char* kStagedPrefix = ".staged.";
 // How often restore-wal looks whether the prefetcher is done with the file it waits for.
 constexpr auto kTakePoll = std::chrono::milliseconds(2);
 // A removed spool's hidden name, and how long its removal waits for a prefetcher's last write.
 constexpr const char* kGonePrefix = ".pgbak-prefetch.gone.";
 constexpr int kRemoveAttempts = 50;
 constexpr auto kRemoveRetry = std::chrono::milliseconds(20);
+
+// What identifies the running boot: spooled files are not fsynced, and one written before a power
+// loss may be anything.
+std::string boot_id() {
+  static const std::string id = [] {
+    auto text = read_small_file(AT_FDCWD, "/proc/sys/kernel/random/boot_id",
+                                "/proc/sys/kernel/random/boot_id");
+    if (!text || text->empty()) throw Error("cannot read /proc/sys/kernel/random/boot_id");
+    return *text;
+  }();
+  return id;
+}
+
+// The spool's `.source` for files of `source`.
+std::string source_text(const std::string& source) { return source + "boot " + boot_id(); }
+
+// Which file an installed segment is: a rename or replacement changes it.
+std::string identity(const struct stat& st) {
+  return std::to_string(st.st_dev) + " " + std::to_string(st.st_ino) + " " +
+         std::to_string(st.st_size) + " " + std::to_string(st.st_ctim.tv_sec) + "." +
+         std::to_string(st.st_ctim.tv_nsec) + "\n";
+}
+
+// The segment a spool entry is about: a spooled file or the mark of an installed one.
+std::optional<WalName> entry_segment(const std::string& entry) {
+  std::string name = entry.starts_with(kStagedPrefix) ? entry.substr(std::strlen(kStagedPrefix)) : entry;
+  auto wal = parse_wal_name(name);
+  if (!wal || wal->kind != WalKind::kSegment) return std::nullopt;
+  return wal;
+}
 
 }  // namespace
 
@@ -49,21 +83,16 @@ bool WalSpool::take(const std::string& name, int dest_dir, const std::string& de
   throw_sys("cannot move the prefetched", path_join(path_, name));
 }
 
-bool WalSpool::take_waiting(const std::string& name, int dest_dir,
-                            const std::string& dest_name) const {
-  if (!exists()) return false;
-  for (;;) {
-    if (take(name, dest_dir, dest_name)) return true;
-    // A prefetcher killed mid-fetch leaves its mark, but not its lock.
-    if (!has(kFetchingPrefix + name) || !locked()) return take(name, dest_dir, dest_name);
-    std::this_thread::sleep_for(kTakePoll);
-  }
+void WalSpool::wait_fetched(const std::string& name) const {
+  // A prefetcher killed mid-fetch leaves its mark, but not its lock.
+  while (has(kFetchingPrefix + name) && locked()) std::this_thread::sleep_for(kTakePoll);
 }
 
 bool WalSpool::serves(const std::string& source) const {
   if (!exists()) return false;
   try {
-    return read_small_file(fd_.get(), kSourceFile, path_join(path_, kSourceFile)) == source;
+    return read_small_file(fd_.get(), kSourceFile, path_join(path_, kSourceFile)) ==
+           source_text(source);
   } catch (const Error&) {
     return false;
   }
@@ -71,14 +100,50 @@ bool WalSpool::serves(const std::string& source) const {
 
 void WalSpool::claim(const std::string& source) const {
   if (serves(source)) return;
-  // Files of another source (a restore_command naming another generation): none may be served.
+  // Files of another source (a restore_command naming another generation) or boot: none may be
+  // served.
   for (const std::string& name : list_dir(fd_.get(), path_)) {
-    auto wal = parse_wal_name(name);
-    if (wal && wal->kind == WalKind::kSegment) ::unlinkat(fd_.get(), name.c_str(), 0);
+    if (entry_segment(name)) ::unlinkat(fd_.get(), name.c_str(), 0);
   }
+  std::string text = source_text(source);
   DurableWriter out(fd_.get(), kSourceFile, path_join(path_, kSourceFile));
-  out.write(std::as_bytes(std::span(source.data(), source.size())));
+  out.write(std::as_bytes(std::span(text.data(), text.size())));
   out.commit_replace(false);
+}
+
+void WalSpool::install(const std::string& name, int dest_dir) const {
+  std::string spooled = path_join(path_, name);
+  UniqueFd file = openat_or_throw(fd_.get(), name, O_RDONLY | O_NOFOLLOW, spooled);
+  if (::renameat(fd_.get(), name.c_str(), dest_dir, name.c_str()) != 0) {
+    throw_sys("cannot move the prefetched", spooled);
+  }
+  fault_point("install-after-rename", name);
+  // The file as it is now under its name (a rename changes its ctime).
+  struct stat st;
+  if (::fstat(file.get(), &st) != 0) throw_sys("cannot examine", spooled);
+  std::string id = identity(st);
+  std::string mark = kStagedPrefix + name;
+  DurableWriter out(fd_.get(), mark, path_join(path_, mark));
+  out.write(std::as_bytes(std::span(id.data(), id.size())));
+  out.commit_replace(false);
+  // Archived already: the server would mark it so had restore_command delivered it.
+  auto status = open_dir_at(dest_dir, "archive_status", "archive_status");
+  if (status) {
+    int done = ::openat(status->get(), (name + ".done").c_str(),
+                        O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (done >= 0) ::close(done);
+  }
+}
+
+bool WalSpool::take_staged(const std::string& name, int dest_dir) const {
+  if (!exists()) return false;
+  std::string mark = kStagedPrefix + name;
+  auto id = read_small_file(fd_.get(), mark, path_join(path_, mark));
+  if (!id) return false;
+  ::unlinkat(fd_.get(), mark.c_str(), 0);
+  struct stat st;
+  return ::fstatat(dest_dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+         S_ISREG(st.st_mode) && identity(st) == *id;
 }
 
 UniqueFd WalSpool::try_lock() const {
@@ -110,12 +175,15 @@ bool WalSpool::has(const std::string& name) const {
   return exists() && ::fstatat(fd_.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
+bool WalSpool::holds(const std::string& name) const {
+  return has(name) || has(kStagedPrefix + name);
+}
+
 size_t WalSpool::count() const {
   if (!exists()) return 0;
   size_t n = 0;
   for (const std::string& name : list_dir(fd_.get(), path_)) {
-    auto wal = parse_wal_name(name);
-    if (wal && wal->kind == WalKind::kSegment) ++n;
+    if (entry_segment(name)) ++n;
   }
   return n;
 }
@@ -123,8 +191,8 @@ size_t WalSpool::count() const {
 void WalSpool::drop_before(const WalName& requested) const {
   if (!exists()) return;
   for (const std::string& name : list_dir(fd_.get(), path_)) {
-    auto wal = parse_wal_name(name);
-    if (!wal || wal->kind != WalKind::kSegment) continue;
+    auto wal = entry_segment(name);
+    if (!wal) continue;
     bool passed = wal->tli != requested.tli || wal->log < requested.log ||
                   (wal->log == requested.log && wal->seg < requested.seg);
     if (passed) ::unlinkat(fd_.get(), name.c_str(), 0);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The Debian package, used as an administrator would: dpkg-buildpackage builds
 # it from a copy of the source, lintian reports no error, apt-get installs it
-# (a stripped /usr/bin/pgbak with its debug symbols in pgbak-dbgsym, libpq and
-# libcrypto linked shared and recorded as dependencies, the man page, bash
+# (a stripped /usr/bin/pgbak with its debug symbols in pgbak-dbgsym, libcrypto
+# linked shared and libpq loaded on first use, both recorded as dependencies, the man page, bash
 # completion, upload scripts, docs and the systemd units). Then the README's
 # deployment checklist runs with the installed /usr/bin/pgbak against a cluster
 # made by pg_createcluster (configuration in /etc/postgresql/15/NAME): init,
@@ -91,7 +91,7 @@ for doc in README format restore sync upload; do
 done
 depends=$(dpkg-deb -f "$deb" Depends)
 for lib in libpq5 libssl3 libzstd1 libboost-program-options; do
-  [[ $depends == *"$lib"* ]] || fail "dpkg-shlibdeps did not record $lib: Depends: $depends"
+  [[ $depends == *"$lib"* ]] || fail "the package does not depend on $lib: Depends: $depends"
 done
 ok "the package holds the program, man page, completion, scripts, units and docs; Depends: $depends"
 
@@ -139,10 +139,10 @@ debug_files=$(dpkg-deb -c "$dbgsym")
 grep -q "/usr/lib/debug/.build-id/${build_id:0:2}/${build_id:2}.debug$" <<<"$debug_files" ||
   fail "pgbak-dbgsym has no debug file for build id $build_id"
 libs=$(ldd "$PGBAK_BIN")
-for so in libpq.so.5 libcrypto.so.3; do
-  grep -q "$so => /" <<<"$libs" || fail "/usr/bin/pgbak does not link $so shared: $libs"
-done
-ok "/usr/bin/pgbak: stripped (debug symbols in pgbak-dbgsym, build id $build_id), libpq and libcrypto shared"
+grep -q "libcrypto.so.3 => /" <<<"$libs" || fail "/usr/bin/pgbak does not link libcrypto.so.3 shared: $libs"
+# libpq is the system's, loaded when a command talks to the server (check and full-sync below).
+! grep -q "libpq" <<<"$libs" || fail "/usr/bin/pgbak links libpq (it loads it on first use): $libs"
+ok "/usr/bin/pgbak: stripped (debug symbols in pgbak-dbgsym, build id $build_id), libcrypto shared, libpq loaded on use"
 
 cmp -s <("$PGBAK_BIN" completion bash) /usr/share/bash-completion/completions/pgbak ||
   fail "the installed completion differs from 'pgbak completion bash'"
