@@ -46,10 +46,10 @@ Fn* libpq_symbol(const char* name) {
 }  // namespace
 
 // RET NAME(PARAMS) forwarding to the loaded libpq's NAME with ARGS.
-#define PGBAK_LIBPQ_FORWARD(ret, name, params, args)                    \
-  extern "C" ret name params {                                          \
-    static auto* real = libpq_symbol<ret params>(#name);                \
-    return real args;                                                   \
+#define PGBAK_LIBPQ_FORWARD(ret, name, params, args)     \
+  extern "C" ret name params {                           \
+    static auto* real = libpq_symbol<ret params>(#name); \
+    return real args;                                    \
   }
 
 PGBAK_LIBPQ_FORWARD(PGconn*, PQconnectdb, (const char* conninfo), (conninfo))

@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <optional>
-#include <chrono>
 #include <span>
 #include <thread>
 
@@ -45,7 +45,9 @@ std::string boot_id() {
 }
 
 // The spool's `.source` for files of `source`.
-std::string source_text(const std::string& source) { return source + "boot " + boot_id(); }
+std::string source_text(const std::string& source) {
+  return source + "boot " + boot_id();
+}
 
 // Which file an installed segment is: a rename or replacement changes it.
 std::string identity(const struct stat& st) {
@@ -56,7 +58,8 @@ std::string identity(const struct stat& st) {
 
 // The segment a spool entry is about: a spooled file or the mark of an installed one.
 std::optional<WalName> entry_segment(const std::string& entry) {
-  std::string name = entry.starts_with(kStagedPrefix) ? entry.substr(std::strlen(kStagedPrefix)) : entry;
+  std::string name =
+      entry.starts_with(kStagedPrefix) ? entry.substr(std::strlen(kStagedPrefix)) : entry;
   auto wal = parse_wal_name(name);
   if (!wal || wal->kind != WalKind::kSegment) return std::nullopt;
   return wal;
@@ -142,8 +145,8 @@ bool WalSpool::take_staged(const std::string& name, int dest_dir) const {
   if (!id) return false;
   ::unlinkat(fd_.get(), mark.c_str(), 0);
   struct stat st;
-  return ::fstatat(dest_dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-         S_ISREG(st.st_mode) && identity(st) == *id;
+  return ::fstatat(dest_dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+         identity(st) == *id;
 }
 
 UniqueFd WalSpool::try_lock() const {
