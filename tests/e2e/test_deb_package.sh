@@ -90,7 +90,7 @@ for doc in README format restore sync upload; do
   grep -qE "^/usr/share/doc/pgbak/$doc\.md(\.gz)?$" <<<"$contents" || fail "the package has no /usr/share/doc/pgbak/$doc.md"
 done
 depends=$(dpkg-deb -f "$deb" Depends)
-for lib in libpq5 libssl3 libzstd1 libboost-program-options; do
+for lib in libpq5 libssl3 libzstd1; do
   [[ $depends == *"$lib"* ]] || fail "the package does not depend on $lib: Depends: $depends"
 done
 ok "the package holds the program, man page, completion, scripts, units and docs; Depends: $depends"
@@ -139,7 +139,9 @@ debug_files=$(dpkg-deb -c "$dbgsym")
 grep -q "/usr/lib/debug/.build-id/${build_id:0:2}/${build_id:2}.debug$" <<<"$debug_files" ||
   fail "pgbak-dbgsym has no debug file for build id $build_id"
 libs=$(ldd "$PGBAK_BIN")
-grep -q "libcrypto.so.3 => /" <<<"$libs" || fail "/usr/bin/pgbak does not link libcrypto.so.3 shared: $libs"
+for so in libcrypto.so.3 libzstd.so.1; do
+  grep -q "$so => /" <<<"$libs" || fail "/usr/bin/pgbak does not link $so shared: $libs"
+done
 # libpq is the system's, loaded when a command talks to the server (check and full-sync below).
 ! grep -q "libpq" <<<"$libs" || fail "/usr/bin/pgbak links libpq (it loads it on first use): $libs"
 ok "/usr/bin/pgbak: stripped (debug symbols in pgbak-dbgsym, build id $build_id), libcrypto shared, libpq loaded on use"
