@@ -9,6 +9,12 @@
 #              no restore_command (plain crash recovery from backup_label)
 #   cp, ln     restore_command = cp (or ln) of the plain segments: the limits of any
 #              restore_command (ln: not even a byte to write)
+#   staged     every segment already in pg_wal/, archive recovery (recovery.signal) with
+#              restore_command = false: the limit of archive recovery through any restore_command
+#              (staged-nohs: the same with hot_standby = off)
+#   standby    every segment already in pg_wal/, standby.signal, no restore_command at all: archive
+#              recovery with nothing to call, timed until it replayed the others' end LSN (list a
+#              variant that ends recovery before it)
 #   pgbr       pgbackrest archive-get (synchronous) from a repository holding the same segments
 #   pgbr-async the same with archive-async=y (its own spool, cleared every round)
 #   local-base, remote-base   local and remote with another pgbak binary, PGBAK_BASE_BIN (e.g.
@@ -234,6 +240,16 @@ run_variant() { # run_variant VARIANT: sets SECS (pg_ctl start to "redo done") a
     for w in "${wal[@]}"; do cp "$T/main.plain/$w" "$T/r.data/pg_wal/"; done
     if ((EUID == 0)); then chown postgres: "$T/r.data/pg_wal/"*; fi
     ;;
+  standby)
+    # Archive recovery without any restore_command: every segment in pg_wal, a standby with no
+    # source to stream from. Timed until it has replayed what the others replay (the end LSN of
+    # a run before; list a variant that ends recovery first).
+    [[ -n $ends ]] || fail "standby: needs the end LSN of a variant run before it"
+    rm -f "$T/r.data/recovery.signal"
+    as_pg touch "$T/r.data/standby.signal"
+    for w in "${wal[@]}"; do cp "$T/main.plain/$w" "$T/r.data/pg_wal/"; done
+    if ((EUID == 0)); then chown postgres: "$T/r.data/pg_wal/"*; fi
+    ;;
   staged | staged-nohs)
     # The limit of replaying pg_wal in archive recovery: every segment already in pg_wal, and a
     # restore_command that has nothing (the call and the server's fallback to pg_wal remain).
@@ -265,6 +281,16 @@ run_variant() { # run_variant VARIANT: sets SECS (pg_ctl start to "redo done") a
   t0=$(date +%s.%N)
   _e2e_with r as_pg pg_ctl -D "$T/r.data" -l "$T/r.log" start >/dev/null
   deadline=$((SECONDS + 900))
+  if [[ $v == standby ]]; then
+    until [[ $(cluster_psql r -c "SELECT pg_last_wal_replay_lsn() >= '$ends'" 2>/dev/null) == t ]]; do
+      ((SECONDS < deadline)) || fail "$v: $ends not replayed after 900 s"
+      sleep 0.05
+    done
+    ts=$(date +%s.%N)
+    SECS=$(awk -v a="$t0" -v b="$ts" 'BEGIN { printf "%.3f\n", b - a }')
+    END=$ends
+    return
+  fi
   until line=$(grep -m1 'redo done at' "$T/r.log" 2>/dev/null); do
     ((SECONDS < deadline)) || fail "$v: no 'redo done' after 900 s"
     grep -q 'FATAL\|PANIC' "$T/r.log" 2>/dev/null && fail "$v: $(grep -m1 'FATAL\|PANIC' "$T/r.log")"
