@@ -16,6 +16,7 @@ BEGIN { return unless $0 =~ /\.pl\z/; require PostgreSQL::Test::Cluster; }
 
 my $bin = $ENV{PGBAK_BIN} or die "PgbakTap: PGBAK_BIN is not set\n";
 my %dirs;    # pgbak directory -> node that archives into it
+my %source;  # pgbak directory -> node its snapshots are taken of (conninfo)
 my @nodes;   # every node the test created
 
 sub pgbak_dir { return $_[0]->archive_dir . '/pgbak'; }
@@ -53,6 +54,7 @@ if ($0 =~ /\.pl\z/)
 			print $conf "conninfo = host=$host port=$port dbname=postgres\n";
 			print $conf "backoff-start = 1\nbackoff-max = 5\n";
 			close $conf;
+			$source{$dir} = $self;
 		}
 		$dirs{$dir} = $self;
 		print "### Enabling WAL archiving through pgbak for node \"" . $self->name . "\"\n";
@@ -110,7 +112,9 @@ END
 		{
 			# Pending work (the first snapshot, SHA256SUMS) done in the foreground while the
 			# node may still be up; bounded, as a sync retries for ever when its node is gone.
-			my ($src, $sout) = run_pgbak($dir, '-q', 'sync');
+			# Not tried when the node snapshots are taken of is down: it could only time out.
+			my $up = defined(($source{$dir} // $node)->{_pid});
+			my ($src, $sout) = $up ? run_pgbak($dir, '-q', 'sync') : (0, '');
 			# A background sync still retrying (its node is down) is stopped: its pid is in
 			# sync.status.
 			if (open my $st, '<', "$dir/sync.status")
@@ -119,7 +123,17 @@ END
 				close $st;
 			}
 			my ($vrc, $vout) = run_pgbak($dir, 'verify');
-			$line .= "verify " . ($vrc == 0 ? "ok" : "FAILED (exit $vrc)") . "\n";
+			# A node stopped before pgbak's first snapshot of it finished (028 stops its
+			# primary a second after starting it) leaves WAL only: every file is still
+			# checked, the missing base is the test's timing, not pgbak's fault.
+			my $wal_only = !$up && $vrc == 1
+			  && $vout =~ /no generation has a base backup/
+			  && $vout =~ /: 1 problem$/m;
+			$line .= "verify "
+			  . ($vrc == 0 ? "ok"
+				: $wal_only ? "ok (WAL only: its node stopped before pgbak's first snapshot finished)"
+				:             "FAILED (exit $vrc)")
+			  . "\n";
 			$text = ($src ? "sync: exit $src: $sout" : "") . $vout;
 			$text =~ s/^/    /mg;
 		}
