@@ -247,6 +247,8 @@ run_variant() { # run_variant VARIANT: sets SECS (pg_ctl start to "redo done") a
     [[ -n $ends ]] || fail "standby: needs the end LSN of a variant run before it"
     rm -f "$T/r.data/recovery.signal"
     as_pg touch "$T/r.data/standby.signal"
+    # A standby with no WAL at hand sleeps this long before it looks again (5 s by default).
+    echo "wal_retrieve_retry_interval = 10ms" >>"$T/r.data/postgresql.auto.conf"
     for w in "${wal[@]}"; do cp "$T/main.plain/$w" "$T/r.data/pg_wal/"; done
     if ((EUID == 0)); then chown postgres: "$T/r.data/pg_wal/"*; fi
     ;;
