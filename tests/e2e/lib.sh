@@ -403,6 +403,15 @@ cluster_pgbench() {
   _e2e_with "$name" as_pg pgbench "$@"
 }
 
+# wait_for COMMAND...: run COMMAND every 0.1 s until it succeeds; the test fails after 60 s.
+wait_for() {
+  local deadline=$((SECONDS + 60))
+  until "$@"; do
+    ((SECONDS < deadline)) || fail "timed out waiting for: $*"
+    sleep 0.1
+  done
+}
+
 # wait_archived NAME [--no-failures] [--timeout SECONDS]: pg_switch_wal(), then
 # wait (default 60 s) until the segment it ended, LAST_SWITCH_WAL, is archived.
 # With --no-failures, a growing pg_stat_archiver.failed_count fails the test.

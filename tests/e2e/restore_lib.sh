@@ -90,3 +90,20 @@ spool_segments() {
   done
   echo $names
 }
+
+# prefetch_source TABLES PREFETCH: cluster main archiving through pgbak, one table of 20000 rows
+# per archived segment (TABLES of them), then `prefetch = PREFETCH` in pgbak.conf. Sets sums
+# (the tables' sums), gen (the generation) and segs (its segments, in order).
+prefetch_source() {
+  local i
+  start_main 1
+  for ((i = 1; i <= $1; i++)); do
+    cluster_psql main -c "CREATE TABLE t$i AS SELECT generate_series(1, 20000) g"
+    wait_archived main --no-failures
+  done
+  sums=$(table_sums main)
+  echo "prefetch = $2" >>"$PGBAK/pgbak.conf"
+  gen=$(readlink "$PGBAK/current")
+  mapfile -t segs < <(ls "$PGBAK/$gen/pg_wal" | sed -n 's/^\([0-9A-F]\{24\}\)\.zst$/\1/p' | sort)
+  ((${#segs[@]} >= $1)) || fail "only ${#segs[@]} segments archived"
+}

@@ -56,15 +56,6 @@ stop_sync() {
   wait_for gone "$pid"
 }
 
-# wait_for CMD... : poll CMD (up to 60 s) until it succeeds.
-wait_for() {
-  local deadline=$((SECONDS + 60))
-  until "$@"; do
-    ((SECONDS < deadline)) || fail "timed out waiting for: $*"
-    sleep 0.1
-  done
-}
-
 # backup_start_segment GENDIR: the WAL file named by START WAL LOCATION in the backup_label of
 # GENDIR/base.tzst.
 backup_start_segment() {

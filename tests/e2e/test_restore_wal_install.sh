@@ -10,16 +10,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/restore_lib.sh"
 e2e_init
-start_main 1
-for i in 1 2 3 4 5 6 7 8; do
-  cluster_psql main -c "CREATE TABLE t$i AS SELECT generate_series(1, 20000) g"
-  wait_archived main --no-failures
-done
-sums=$(table_sums main)
-echo "prefetch = 3" >>"$PGBAK/pgbak.conf"
-gen=$(readlink "$PGBAK/current")
-mapfile -t segs < <(ls "$PGBAK/$gen/pg_wal" | sed -n 's/^\([0-9A-F]\{24\}\)\.zst$/\1/p' | sort)
-((${#segs[@]} >= 8)) || fail "only ${#segs[@]} segments archived"
+prefetch_source 8 3
 
 # A data directory in archive recovery, as far as restore-wal can tell; it runs there, as the
 # server runs restore_command.
@@ -87,11 +78,8 @@ wait_installed "${segs[4]}" "${segs[5]}" "${segs[6]}"
 as_pg rm -rf "$spool" "$D/pg_wal/${segs[5]}" "$D/pg_wal/${segs[6]}" "$D/pg_wal/${segs[7]}"
 (cd "$D" && as_pg env PGBAK_FAULT="install-after-rename:${segs[5]}" "$PGBAK_BIN" -D "$PGBAK" \
   restore-wal --generation "$gen" "${segs[4]}" pg_wal/RECOVERYXLOG) || fail "restore-wal ${segs[4]} failed"
-deadline=$((SECONDS + 60))
-until [[ -e $D/pg_wal/${segs[5]} && -s $spool/.lock ]] && ! kill -0 "$(<"$spool/.lock")" 2>/dev/null; do
-  ((SECONDS < deadline)) || fail "the prefetcher did not reach install-after-rename"
-  sleep 0.1
-done
+killed_after_install() { [[ -e $D/pg_wal/${segs[5]} && -s $spool/.lock ]] && ! kill -0 "$(<"$spool/.lock")" 2>/dev/null; }
+wait_for killed_after_install
 assert_no_file "$spool/.staged.${segs[5]}" "mark of a segment whose prefetcher was killed before marking it"
 assert_exit 0 restore_wal --generation "$gen" "${segs[5]}" pg_wal/RECOVERYXLOG
 cmp -s "$D/pg_wal/RECOVERYXLOG" "$T/main.plain/${segs[5]}" || fail "${segs[5]} not restored after the kill"
@@ -103,11 +91,7 @@ assert_exit 1 restore_wal 000000010000000000000F00 pg_wal/RECOVERYXLOG
 as_pg touch "$D/standby.signal"
 as_pg rm -f "$D/pg_wal/${segs[6]}" "$D/pg_wal/${segs[7]}"
 assert_exit 0 restore_wal --generation "$gen" "${segs[5]}" pg_wal/RECOVERYXLOG
-deadline=$((SECONDS + 60))
-until [[ -e $spool/${segs[6]} ]]; do
-  ((SECONDS < deadline)) || fail "nothing spooled for a standby"
-  sleep 0.1
-done
+wait_for test -e "$spool/${segs[6]}"
 assert_no_file "$D/pg_wal/${segs[6]}" "a segment installed for a standby"
 assert_exit 0 restore_wal --generation "$gen" "${segs[6]}" pg_wal/RECOVERYXLOG
 cmp -s "$D/pg_wal/RECOVERYXLOG" "$T/main.plain/${segs[6]}" || fail "${segs[6]} differs (standby)"

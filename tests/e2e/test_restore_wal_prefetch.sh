@@ -7,16 +7,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/restore_lib.sh"
 e2e_init
-start_main 1
-for i in 1 2 3 4 5 6; do
-  cluster_psql main -c "CREATE TABLE t$i AS SELECT generate_series(1, 20000) g"
-  wait_archived main --no-failures
-done
-sums=$(table_sums main)
-echo "prefetch = 3" >>"$PGBAK/pgbak.conf"
-gen=$(readlink "$PGBAK/current")
-mapfile -t segs < <(ls "$PGBAK/$gen/pg_wal" | sed -n 's/^\([0-9A-F]\{24\}\)\.zst$/\1/p' | sort)
-((${#segs[@]} >= 6)) || fail "only ${#segs[@]} segments archived"
+prefetch_source 6 3
 
 as_pg mkdir -m 700 "$T/dest"
 spool=$T/dest/.pgbak-prefetch
