@@ -93,7 +93,7 @@ FetchScript::Outcome FetchScript::run(const std::vector<std::string>& args, Sink
   spec.argv = {script_};
   spec.argv.insert(spec.argv.end(), args.begin(), args.end());
   spec.env = script_environment(ours, dir_);
-  spec.cwd = "/";
+  spec.cwd = std::string("/");  // not = "/": GCC 12 -O3 warns falsely (-Wrestrict, PR 105329)
   spec.stdout_fd = stdout_pipe.write.get();
   spec.stderr_fd = stderr_pipe.write.get();
   spec.own_group = true;
