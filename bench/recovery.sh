@@ -14,7 +14,8 @@
 #              (staged-nohs: the same with hot_standby = off)
 #   standby    every segment already in pg_wal/, standby.signal, no restore_command at all: archive
 #              recovery with nothing to call, timed until it replayed the others' end LSN (list a
-#              variant that ends recovery before it)
+#              variant that ends recovery before it); ~2.9x the floor here, not understood
+#              (bench/RECOVERY.md)
 #   pgbr       pgbackrest archive-get (synchronous) from a repository holding the same segments
 #   pgbr-async the same with archive-async=y (its own spool, cleared every round)
 #   local-base, remote-base   local and remote with another pgbak binary, PGBAK_BASE_BIN (e.g.
