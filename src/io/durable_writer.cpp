@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cerrno>
 #include <random>
+#include <span>
 
 #include "io/error.h"
 #include "io/fault.h"
@@ -185,6 +186,13 @@ void replace_symlink(int dirfd, const std::string& name, const std::string& targ
     throw_sys("cannot switch", path_join(dir_display, name), err);
   }
   fsync_dir(dirfd, dir_display);
+}
+
+void write_scratch_file(int dirfd, const std::string& name, const std::string& display,
+                        std::string_view text) {
+  DurableWriter out(dirfd, name, display);
+  out.write(std::as_bytes(std::span(text.data(), text.size())));
+  out.commit_replace(false);
 }
 
 }  // namespace pgbak

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "io/fs.h"
 #include "io/sink.h"
@@ -52,6 +53,11 @@ class DurableWriter : public Sink {
 
 // fsyncs a directory given by its descriptor.
 void fsync_dir(int dirfd, const std::string& display);
+
+// Writes `text` as the file `name` in `dirfd` (`display` in errors), replacing any: whole or not
+// at all under that name, but not fsynced (a scratch file, such as a cache, a crash may lose).
+void write_scratch_file(int dirfd, const std::string& name, const std::string& display,
+                        std::string_view text);
 
 // Points the symbolic link `name` in `dirfd` (the directory `dir_display`) at `target`,
 // atomically (a temp link renamed over it) and durably (the directory fsynced): a reader sees

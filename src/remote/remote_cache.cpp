@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include <chrono>
-#include <span>
 
 #include "io/durable_writer.h"
 #include "io/error.h"
@@ -77,10 +76,7 @@ std::optional<RemoteCache::Entry> RemoteCache::load(const std::string& name) {
 void RemoteCache::write_file(const std::string& name, const Entry& entry) {
   if (dir_ < 0) return;
   try {
-    // Whole or absent under its name; not fsynced (a cache a crash may lose).
-    DurableWriter out(dir_, name, path_join(dir_path_, name));
-    out.write(std::as_bytes(std::span(entry.text.data(), entry.text.size())));
-    out.commit_replace(false);
+    write_scratch_file(dir_, name, path_join(dir_path_, name), entry.text);
   } catch (const Error&) {
     // The spool was removed meanwhile, or is full: the next call fetches again.
   }

@@ -90,23 +90,23 @@ int restore_wal_file(Invocation& inv) {
   WalSpool spool(dest_dir.get(), dest_dir_path, false);
   if (spool.exists() && !spool.serves(lookup.source_key())) {
     spool.remove(dest_dir.get());  // left by a restore of another generation or boot
-  } else if (spool.exists() && segment) {
-    lookup.remote_cache().attach(spool.fd(), spool.path());
-    spool.drop_before(*wal);
-    spool.wait_fetched(name);
-    if (spool.take_staged(name, dest_dir.get())) {
-      // Exit status 1 ("nothing to restore"): the server then reads pg_wal/NAME, this very file.
-      prefetch_after(size_of(name, path_join(dest_dir_path, name)));
-      if (inv.verbosity > 0) std::cerr << "pgbak: " << name << " is in pg_wal (prefetched)\n";
-      return 1;
-    }
-    if (spool.take(name, dest_dir.get(), dest_name)) {
-      prefetch_after(size_of(dest_name, dest));
-      if (inv.verbosity > 0) std::cout << "restored " << name << " (prefetched)\n";
-      return 0;
-    }
   } else if (spool.exists()) {
     lookup.remote_cache().attach(spool.fd(), spool.path());
+    if (segment) {
+      spool.drop_before(*wal);
+      spool.wait_fetched(name);
+      if (spool.take_staged(name, dest_dir.get())) {
+        // Exit status 1 ("nothing to restore"): the server then reads pg_wal/NAME, this very file.
+        prefetch_after(size_of(name, path_join(dest_dir_path, name)));
+        if (inv.verbosity > 0) std::cerr << "pgbak: " << name << " is in pg_wal (prefetched)\n";
+        return 1;
+      }
+      if (spool.take(name, dest_dir.get(), dest_name)) {
+        prefetch_after(size_of(dest_name, dest));
+        if (inv.verbosity > 0) std::cout << "restored " << name << " (prefetched)\n";
+        return 0;
+      }
+    }
   }
 
   std::optional<ArchivedFile> found = lookup.find(name, stored_wal_name(*wal));

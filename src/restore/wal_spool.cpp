@@ -9,7 +9,6 @@
 #include <chrono>
 #include <cstring>
 #include <optional>
-#include <span>
 #include <thread>
 
 #include "io/durable_writer.h"
@@ -108,10 +107,7 @@ void WalSpool::claim(const std::string& source) const {
   for (const std::string& name : list_dir(fd_.get(), path_)) {
     if (entry_segment(name)) ::unlinkat(fd_.get(), name.c_str(), 0);
   }
-  std::string text = source_text(source);
-  DurableWriter out(fd_.get(), kSourceFile, path_join(path_, kSourceFile));
-  out.write(std::as_bytes(std::span(text.data(), text.size())));
-  out.commit_replace(false);
+  write_scratch_file(fd_.get(), kSourceFile, path_join(path_, kSourceFile), source_text(source));
 }
 
 void WalSpool::install(const std::string& name, int dest_dir) const {
@@ -124,11 +120,8 @@ void WalSpool::install(const std::string& name, int dest_dir) const {
   // The file as it is now under its name (a rename changes its ctime).
   struct stat st;
   if (::fstat(file.get(), &st) != 0) throw_sys("cannot examine", spooled);
-  std::string id = identity(st);
   std::string mark = kStagedPrefix + name;
-  DurableWriter out(fd_.get(), mark, path_join(path_, mark));
-  out.write(std::as_bytes(std::span(id.data(), id.size())));
-  out.commit_replace(false);
+  write_scratch_file(fd_.get(), mark, path_join(path_, mark), identity(st));
   // Archived already: the server would mark it so had restore_command delivered it.
   auto status = open_dir_at(dest_dir, "archive_status", "archive_status");
   if (status) {
