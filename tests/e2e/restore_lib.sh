@@ -91,6 +91,17 @@ spool_segments() {
   echo $names
 }
 
+# wait_listed LISTER WHERE NAMES...: wait (60 s) until the function LISTER prints NAMES (one
+# line, space-separated); the test fails with "expected 'NAMES' WHERE, found '...'".
+wait_listed() {
+  local lister=$1 where=$2 deadline=$((SECONDS + 60))
+  shift 2
+  until [[ $($lister) == "$*" ]]; do
+    ((SECONDS < deadline)) || fail "expected '$*' $where, found '$($lister)'"
+    sleep 0.1
+  done
+}
+
 # prefetch_source TABLES PREFETCH: cluster main archiving through pgbak, one table of 20000 rows
 # per archived segment (TABLES of them), then `prefetch = PREFETCH` in pgbak.conf. Sets sums
 # (the tables' sums), gen (the generation) and segs (its segments, in order).

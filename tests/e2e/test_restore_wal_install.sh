@@ -31,13 +31,7 @@ installed() {
   done
   echo $names
 }
-wait_installed() { # wait_installed NAMES...
-  local deadline=$((SECONDS + 60))
-  until [[ $(installed) == "$*" ]]; do
-    ((SECONDS < deadline)) || fail "expected '$*' installed, found '$(installed)'"
-    sleep 0.1
-  done
-}
+wait_installed() { wait_listed installed installed "$@"; }
 
 assert_exit 0 restore_wal --generation "$gen" "${segs[0]}" pg_wal/RECOVERYXLOG
 cmp -s "$D/pg_wal/RECOVERYXLOG" "$T/main.plain/${segs[0]}" || fail "${segs[0]} differs"

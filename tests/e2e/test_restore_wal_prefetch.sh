@@ -13,13 +13,7 @@ as_pg mkdir -m 700 "$T/dest"
 spool=$T/dest/.pgbak-prefetch
 restore_wal() { as_pg "$PGBAK_BIN" -D "$PGBAK" restore-wal "$@"; }
 spooled() { spool_segments "$spool" 3; }
-wait_spooled() { # wait_spooled NAMES...
-  local deadline=$((SECONDS + 60))
-  until [[ $(spooled) == "$*" ]]; do
-    ((SECONDS < deadline)) || fail "expected '$*' in the spool, found '$(spooled)'"
-    sleep 0.1
-  done
-}
+wait_spooled() { wait_listed spooled "in the spool" "$@"; }
 
 assert_exit 0 restore_wal --generation "$gen" "${segs[0]}" "$T/dest/RECOVERYXLOG"
 cmp -s "$T/dest/RECOVERYXLOG" "$T/main.plain/${segs[0]}" || fail "${segs[0]} differs"
